@@ -1,0 +1,1 @@
+"""Pure domain rules (no I/O): id numbers, divisions, catalogue, workflow, calendar, amounts."""
