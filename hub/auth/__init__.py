@@ -1,0 +1,1 @@
+"""Authorization server (clients, keys, token endpoint) and token verification."""

@@ -1,0 +1,109 @@
+"""Revoked access tokens and revoked clients, as the verifier asks about them.
+
+`Revocations` is the interface (a Redis-backed one can replace the database one for several
+replicas); `DbRevocations` keeps them in the `revoked_tokens` and `oauth_clients` tables.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub.db.models.auth import OAuthClient, RevokedToken
+from hub.domain.clock import Clock, SystemClock
+
+# Registered clients' ids start with this; other hub-signed client ids are development tokens.
+CLIENT_ID_PREFIX = "mzc_"
+
+
+@runtime_checkable
+class Revocations(Protocol):
+    async def is_revoked(self, jti: str) -> bool: ...
+
+    async def revoke(self, jti: str, exp: int | datetime, client_id: str | None) -> None: ...
+
+    async def is_client_revoked(self, client_id: str) -> bool:
+        """True when the client is unknown or revoked: none of its tokens may be used."""
+        ...
+
+
+class DbRevocations:
+    """Revocations in the database, with an in-process cache.
+
+    Revoked jtis are cached until they expire (revocation is final). A client's standing is
+    cached for `client_cache_seconds` (by the hub clock), so a client revoked from another
+    process is refused everywhere within that time; revoked clients stay cached for good.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock | None = None,
+        *,
+        client_cache_seconds: float = 5.0,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock or SystemClock()
+        self.client_cache_seconds = client_cache_seconds
+        self._revoked_jtis: dict[str, datetime] = {}  # jti -> expiry
+        self._clients: dict[str, tuple[bool, datetime]] = {}
+
+    async def is_revoked(self, jti: str) -> bool:
+        if jti in self._revoked_jtis:
+            return True
+        async with self.sessions() as session:
+            found = await session.get(RevokedToken, jti)
+        if found is not None:
+            self._remember(jti, found.expires_at)
+        return found is not None
+
+    async def revoke(self, jti: str, exp: int | datetime, client_id: str | None) -> None:
+        now = self.clock.now()
+        expires_at = exp if isinstance(exp, datetime) else datetime.fromtimestamp(int(exp), UTC)
+        async with self.sessions() as session:
+            # Rows of tokens that expired a day ago can go: expiry refuses them anyway.
+            await session.execute(
+                delete(RevokedToken).where(RevokedToken.expires_at < now - timedelta(days=1))
+            )
+            if await session.get(RevokedToken, jti) is None:
+                session.add(
+                    RevokedToken(
+                        jti=jti, client_id=client_id, expires_at=expires_at, revoked_at=now
+                    )
+                )
+            try:
+                await session.commit()
+            except IntegrityError:  # revoked concurrently by another request: same outcome
+                await session.rollback()
+        self._remember(jti, expires_at)
+
+    def _remember(self, jti: str, expires_at: datetime) -> None:
+        if len(self._revoked_jtis) >= 10_000:  # expired tokens are refused anyway: forget them
+            now = self.clock.now()
+            self._revoked_jtis = {j: e for j, e in self._revoked_jtis.items() if e > now}
+        self._revoked_jtis[jti] = expires_at
+
+    async def is_client_revoked(self, client_id: str) -> bool:
+        now = self.clock.now()
+        cached = self._clients.get(client_id)
+        if cached is not None:
+            revoked, checked_at = cached
+            if revoked or (now - checked_at).total_seconds() < self.client_cache_seconds:
+                return revoked
+        async with self.sessions() as session:
+            row = (
+                await session.execute(
+                    select(OAuthClient.revoked_at).where(OAuthClient.client_id == client_id)
+                )
+            ).first()
+        revoked = row is None or row.revoked_at is not None
+        self._clients[client_id] = (revoked, now)
+        return revoked
+
+    def forget_client(self, client_id: str) -> None:
+        """Drop a cached standing (after this process revoked or changed the client)."""
+        self._clients.pop(client_id, None)
