@@ -1,0 +1,89 @@
+"""Canonical JSON of an audit event and the hash chain over it.
+
+`hash = sha256(prevHash as ASCII hex || canonical JSON of the event without "hash")`; the event
+is the exported document itself, so anyone holding an export can recompute every hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hub.db.models.audit import AuditCheckpoint, AuditEvent
+
+GENESIS_HASH = "0" * 64
+ROLE_SEPARATOR = ","
+
+
+def format_instant(at: datetime) -> str:
+    """RFC 3339 in UTC with microseconds and `Z`: `2025-03-01T08:00:00.000000Z`."""
+    if at.tzinfo is None:
+        raise ValueError("audit instants must be timezone-aware")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_instant(value)
+    raise TypeError(f"{type(value).__name__} is not part of an audit event's JSON")
+
+
+def canonical_json(document: Mapping[str, Any]) -> bytes:
+    """Sorted keys, no whitespace, UTF-8 (no ASCII escaping); control characters stay escaped,
+    so no value can end a line or close a string early."""
+    text = json.dumps(
+        document,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=_default,
+    )
+    return text.encode("utf-8")
+
+
+def chain_hash(prev_hash: str, document: Mapping[str, Any]) -> str:
+    """The hash of one event: over the previous hash and the event without its own `hash`."""
+    body = {k: v for k, v in document.items() if k != "hash"}
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(body)).hexdigest()
+
+
+def join_roles(roles: tuple[str, ...]) -> str | None:
+    return ROLE_SEPARATOR.join(roles) if roles else None
+
+
+def split_roles(stored: str | None) -> list[str]:
+    return stored.split(ROLE_SEPARATOR) if stored else []
+
+
+def event_document(row: AuditEvent) -> dict[str, Any]:
+    """An event as auditors see it (GraphQL `AuditEvent`, export line): camelCase keys."""
+    return {
+        "seq": row.seq,
+        "at": format_instant(row.at),
+        "actor": {
+            "subject": row.actor_subject,
+            "clientId": row.actor_client_id,
+            "department": row.actor_department,
+            "division": row.actor_division,
+            "roles": split_roles(row.actor_roles),
+        },
+        "operationKind": row.operation_kind,
+        "operationName": row.operation_name,
+        "documentHash": row.document_hash,
+        "variables": row.variables,
+        "purpose": row.purpose,
+        "outcome": row.outcome,
+        "policyVersion": row.policy_version,
+        "resources": row.resources,
+        "prevHash": row.prev_hash,
+        "hash": row.hash,
+    }
+
+
+def checkpoint_document(row: AuditCheckpoint) -> dict[str, Any]:
+    return {"seq": row.seq, "hash": row.hash, "at": format_instant(row.at), "jws": row.jws}

@@ -1,0 +1,99 @@
+"""What the audit recorder is told: who acted, which operation, with what outcome, on what.
+
+Callers build an `AuditEntry` from values they already hold; the recorder masks, fits and chains it.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hub.auth.principal import Principal
+
+PURPOSE_MAX = 200
+
+
+class OperationKind(enum.StrEnum):
+    QUERY = "QUERY"
+    MUTATION = "MUTATION"
+    SUBSCRIPTION_START = "SUBSCRIPTION_START"
+    SUBSCRIPTION_END = "SUBSCRIPTION_END"
+    TOKEN_ISSUED = "TOKEN_ISSUED"
+    TOKEN_REFUSED = "TOKEN_REFUSED"
+    CLIENT_CREATED = "CLIENT_CREATED"
+    CLIENT_REVOKED = "CLIENT_REVOKED"
+    CLIENT_ROTATED = "CLIENT_ROTATED"
+    KEY_ROTATED = "KEY_ROTATED"
+
+
+class Outcome(enum.StrEnum):
+    OK = "OK"
+    DENIED = "DENIED"
+    ERROR = "ERROR"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The caller as the token described it; every part is None for an anonymous caller."""
+
+    subject: str | None = None
+    client_id: str | None = None
+    department: str | None = None
+    division: str | None = None
+    roles: tuple[str, ...] = ()
+
+    @classmethod
+    def from_principal(cls, principal: Principal | None) -> Actor:
+        if principal is None:
+            return cls()
+        return cls(
+            subject=principal.subject,
+            client_id=principal.client_id,
+            department=str(principal.department),
+            division=principal.division_code,
+            roles=tuple(sorted(principal.roles)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FieldGrant:
+    """One field of a resource that was read or written, and the grant it was served at."""
+
+    field: str
+    grant: str  # FULL, MASKED or DENIED (hub.policy.grants.Grant is a StrEnum)
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceTouch:
+    """A resident, household, case, ... that the operation touched; `id` is the global ID."""
+
+    type: str
+    id: str
+    division_code: str | None = None
+    fields: tuple[FieldGrant, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One operation to record. `variables` are raw: the recorder masks them before storing."""
+
+    operation_kind: OperationKind
+    outcome: Outcome
+    actor: Actor = field(default_factory=Actor)
+    operation_name: str | None = None
+    document_hash: str | None = None
+    variables: Mapping[str, Any] | None = None
+    purpose: str | None = None
+    policy_version: str | None = None
+    resources: tuple[ResourceTouch, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Coerce (and so validate) plain strings; a wrong kind fails here, not at commit.
+        object.__setattr__(self, "operation_kind", OperationKind(self.operation_kind))
+        object.__setattr__(self, "outcome", Outcome(self.outcome))
+        if self.purpose is not None and len(self.purpose) > PURPOSE_MAX:
+            object.__setattr__(self, "purpose", self.purpose[:PURPOSE_MAX])
+        object.__setattr__(self, "resources", tuple(self.resources))
