@@ -11,6 +11,7 @@ from hub.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./mzhub.db"
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+TRUSTED_DOCUMENT_MODES = ("off", "enforce")
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,47 @@ class TrustedIssuer:
 
 
 @dataclass(frozen=True)
+class ClientLimits:
+    """Per-client overrides of the cost budget and the rate limit (HUB_CLIENT_LIMITS)."""
+
+    cost_budget: int | None = None
+    cost_per_minute: int | None = None
+
+
+@dataclass(frozen=True)
+class Hardening:
+    """Limits on what one client may ask (docs/security.md describes each one)."""
+
+    max_depth: int = 10
+    max_aliases: int = 15
+    max_tokens: int = 2000
+    max_directives: int = 50
+    max_body_bytes: int = 1_048_576
+    # 1 = array batching off; N > 1 lets a POST carry an array of up to N operations.
+    max_operations: int = 1
+    cost_budget: int = 5000
+    introspection_max_depth: int = 20
+    # None: twice the cost of graphql-core's full introspection query on this schema.
+    introspection_cost_budget: int | None = None
+    # Cost units a client may spend per minute; 0 switches the rate limit off.
+    cost_per_minute: int = 60_000
+    clients: dict[str, ClientLimits] = field(default_factory=dict, hash=False)
+    trusted_documents: str = "off"
+
+    def budget_for(self, client_id: str | None) -> int:
+        found = self.clients.get(client_id or "")
+        if found is not None and found.cost_budget is not None:
+            return found.cost_budget
+        return self.cost_budget
+
+    def rate_for(self, client_id: str | None) -> int:
+        found = self.clients.get(client_id or "")
+        if found is not None and found.cost_per_minute is not None:
+            return found.cost_per_minute
+        return self.cost_per_minute
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     env: str = "development"
@@ -41,6 +83,7 @@ class Settings:
     public_notice_days: int | None = None
     cors_origins: tuple[str, ...] = ()
     log_sql: bool = False
+    hardening: Hardening = field(default_factory=Hardening)
 
     @property
     def is_production(self) -> bool:
@@ -76,6 +119,7 @@ class Settings:
             public_notice_days=_optional_int(env, "HUB_PUBLIC_NOTICE_DAYS"),
             cors_origins=tuple(o for o in env.get("HUB_CORS_ORIGINS", "").split(",") if o),
             log_sql=env.get("HUB_LOG_SQL", "") == "1",
+            hardening=_parse_hardening(env),
         )
 
 
@@ -86,6 +130,55 @@ def _positive_int(env: dict[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) <= 0:
         raise ConfigError(f"{name} must be a positive whole number, got {raw!r}")
     return int(raw)
+
+
+def _parse_hardening(env: dict[str, str]) -> Hardening:
+    d = Hardening()
+    mode = env.get("HUB_TRUSTED_DOCUMENTS", "") or d.trusted_documents
+    if mode not in TRUSTED_DOCUMENT_MODES:
+        raise ConfigError(f"HUB_TRUSTED_DOCUMENTS must be 'off' or 'enforce', got {mode!r}")
+    per_minute = _optional_int(env, "HUB_RATE_LIMIT_COST_PER_MINUTE")
+    return Hardening(
+        max_depth=_positive_int(env, "HUB_MAX_DEPTH", d.max_depth),
+        max_aliases=_positive_int(env, "HUB_MAX_ALIASES", d.max_aliases),
+        max_tokens=_positive_int(env, "HUB_MAX_TOKENS", d.max_tokens),
+        max_directives=_positive_int(env, "HUB_MAX_DIRECTIVES", d.max_directives),
+        max_body_bytes=_positive_int(env, "HUB_MAX_BODY_BYTES", d.max_body_bytes),
+        max_operations=_positive_int(env, "HUB_MAX_OPERATIONS", d.max_operations),
+        cost_budget=_positive_int(env, "HUB_COST_BUDGET", d.cost_budget),
+        introspection_max_depth=_positive_int(
+            env, "HUB_INTROSPECTION_MAX_DEPTH", d.introspection_max_depth
+        ),
+        introspection_cost_budget=_optional_int(env, "HUB_INTROSPECTION_COST_BUDGET") or None,
+        cost_per_minute=d.cost_per_minute if per_minute is None else per_minute,
+        clients=_parse_client_limits(env.get("HUB_CLIENT_LIMITS", "")),
+        trusted_documents=mode,
+    )
+
+
+def _parse_client_limits(raw: str) -> dict[str, ClientLimits]:
+    """HUB_CLIENT_LIMITS: `{"client-id": {"costBudget": 20000, "costPerMinute": 400000}}`."""
+    if not raw.strip():
+        return {}
+    try:
+        items = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"HUB_CLIENT_LIMITS is not valid JSON: {exc}") from exc
+    if not isinstance(items, dict):
+        raise ConfigError("HUB_CLIENT_LIMITS must be a JSON object keyed by client id")
+    found: dict[str, ClientLimits] = {}
+    for client, limits in items.items():
+        if not isinstance(limits, dict) or set(limits) - {"costBudget", "costPerMinute"}:
+            raise ConfigError(
+                f"HUB_CLIENT_LIMITS[{client!r}] takes only costBudget and costPerMinute"
+            )
+        budget, per_minute = limits.get("costBudget"), limits.get("costPerMinute")
+        if budget is not None and (type(budget) is not int or budget <= 0):
+            raise ConfigError(f"HUB_CLIENT_LIMITS[{client!r}].costBudget must be a number > 0")
+        if per_minute is not None and (type(per_minute) is not int or per_minute < 0):
+            raise ConfigError(f"HUB_CLIENT_LIMITS[{client!r}].costPerMinute must be >= 0")
+        found[client] = ClientLimits(cost_budget=budget, cost_per_minute=per_minute)
+    return found
 
 
 def _optional_int(env: dict[str, str], name: str) -> int | None:

@@ -55,6 +55,7 @@ SCOPES = frozenset(
         "payments:write",
         "audit:read",
         "supervision:read",
+        "supervision:write",
         "admin",
         "schema:introspect",
     }

@@ -1,0 +1,122 @@
+"""Starlette app factory: routes, middleware, lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+
+from hub.audit.auth_events import token_hook
+from hub.auth.keys import KeyStore
+from hub.auth.middleware import AuthMiddleware
+from hub.auth.oauth import oauth_routes
+from hub.auth.redis_backends import install_redis_backends
+from hub.auth.revocations import DbRevocations
+from hub.auth.verify import TokenVerifier
+from hub.config import Settings
+from hub.db.engine import create_engine, session_factory
+from hub.domain.clock import Clock, SystemClock
+from hub.events.postgres import broker_for
+from hub.graphql_view import HubGraphQL
+from hub.hardening.transport import TransportRules
+from hub.metrics import HubMetrics, MetricsMiddleware
+from hub.policy.evaluator import PolicyEvaluator
+from hub.policy.loader import load_policy
+from hub.schema.build import build_schema, schema_fields
+from hub.services import Services
+from hub.web import dashboard_routes
+
+log = logging.getLogger("hub")
+
+
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    clock = clock or SystemClock()
+    engine = create_engine(settings)
+    sessions = session_factory(engine)
+    keys = KeyStore.load(
+        settings.keys_dir, create_if_missing=not settings.is_production, clock=clock
+    )
+    # Replicas share revocations and rate limits through Redis (HUB_REDIS_URL) and events
+    # through LISTEN/NOTIFY on PostgreSQL (docs/decisions/0050, 0051).
+    extras: dict[str, Any] = {"broker": broker_for(settings, engine)}
+    revocations = install_redis_backends(extras, DbRevocations(sessions, clock), settings.redis_url)
+    verifier = TokenVerifier(settings, keys, clock, revocations)
+    policy = PolicyEvaluator(load_policy(settings.policy_file))
+    return Services(settings, engine, sessions, clock, keys, verifier, policy, extras=extras)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    services: Services | None = None,
+) -> Starlette:
+    settings = settings or Settings.from_env()
+    services = services or build_services(settings, clock)
+    schema = build_schema(services.policy, production=settings.is_production)
+    fields = schema_fields(schema)
+    # The policy must name only fields the schema has: a typo stops start-up.
+    load_policy(settings.policy_file, known_fields=fields)
+    services.extras["schema_fields"] = fields
+    services.extras["audit_token_event"] = token_hook(services)
+    services.extras["schema"] = schema
+    metrics = HubMetrics()
+    graphql = HubGraphQL(schema, services, metrics)
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        try:
+            async with services.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:  # readiness reports, it never raises
+            log.warning("readiness check failed: %s", exc)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ok", "database": "reachable"})
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics.endpoint),
+        *oauth_routes(lambda: services),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        *dashboard_routes(),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await services.engine.dispose()
+
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-purpose"],
+                max_age=600,
+            ),
+            Middleware(
+                TransportRules, settings=settings.hardening, services_getter=lambda: services
+            ),
+            Middleware(AuthMiddleware, verifier_getter=lambda: services.verifier),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.schema = schema
+    return app

@@ -1,0 +1,81 @@
+"""Prometheus metrics: requests, latency histogram, GraphQL errors by code."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class HubMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "mzhub_http_requests_total",
+            "HTTP requests",
+            ["method", "path", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "mzhub_http_request_duration_seconds",
+            "HTTP request latency",
+            ["path"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.graphql_errors = Counter(
+            "mzhub_graphql_errors_total",
+            "GraphQL errors by extensions.code",
+            ["code"],
+            registry=self.registry,
+        )
+
+    async def endpoint(self, request: Request) -> Response:
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+KNOWN_PATHS = (
+    "/graphql",
+    "/oauth/token",
+    "/oauth/revoke",
+    "/oauth/introspect",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/.well-known/jwks.json",
+    "/.well-known/oauth-authorization-server",
+    "/dashboard",
+)
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request (paths folded to known routes, no label explosion)."""
+
+    def __init__(self, app: ASGIApp, metrics: HubMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        label = next((p for p in KNOWN_PATHS if path == p or path.startswith(p + "/")), "other")
+        status = 500
+        started = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            self.metrics.latency.labels(label).observe(time.perf_counter() - started)
+            self.metrics.requests.labels(scope.get("method", ""), label, str(status)).inc()

@@ -1,0 +1,1 @@
+"""Field policy (policy.yaml, loader, evaluator, masks) and the jurisdiction row filter."""

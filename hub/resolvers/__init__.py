@@ -1,0 +1,1 @@
+"""Resolvers per area and their dataloaders: thin, they call domain, policy and db."""

@@ -1,0 +1,114 @@
+"""Records every GraphQL operation through the one audit recorder, before the response leaves.
+
+Mutations record themselves inside their own transaction (and set `ctx.audit_recorded`); this
+extension records everything else — queries, and mutations that failed and rolled back. If the
+audit write fails, the operation fails: the client gets an INTERNAL error instead of data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from hub.audit.events import Actor, AuditEntry, FieldGrant, OperationKind, Outcome, ResourceTouch
+from hub.audit.recorder import record_standalone
+from hub.resolvers.context import AuditCollector, HubContext
+
+DENIAL_CODES = frozenset({"UNAUTHENTICATED", "FORBIDDEN", "FORBIDDEN_FIELD"})
+KINDS = {
+    OperationType.QUERY: OperationKind.QUERY,
+    OperationType.MUTATION: OperationKind.MUTATION,
+    OperationType.SUBSCRIPTION: OperationKind.SUBSCRIPTION_START,
+}
+
+
+def document_hash(query: str | None) -> str | None:
+    return hashlib.sha256(query.encode()).hexdigest() if query else None
+
+
+def outcome_of(errors: list[GraphQLError] | None) -> Outcome:
+    if not errors:
+        return Outcome.OK
+    found = {(e.extensions or {}).get("code") for e in errors}
+    return Outcome.DENIED if found & DENIAL_CODES else Outcome.ERROR
+
+
+def resources_of(collector: AuditCollector) -> tuple[ResourceTouch, ...]:
+    return tuple(
+        ResourceTouch(
+            type=r.type_name,
+            id=r.global_id,
+            division_code=r.division_code,
+            fields=tuple(FieldGrant(f, str(g)) for f, g in sorted(r.fields.items())),
+        )
+        for r in collector.resources.values()
+    )
+
+
+def entry_for(
+    ctx: HubContext,
+    kind: OperationKind,
+    outcome: Outcome,
+    *,
+    operation_name: str | None,
+    query: str | None,
+    variables: dict[str, Any] | None,
+) -> AuditEntry:
+    return AuditEntry(
+        operation_kind=kind,
+        outcome=outcome,
+        actor=Actor.from_principal(ctx.principal),
+        operation_name=operation_name,
+        document_hash=document_hash(query),
+        variables=variables,
+        purpose=ctx.purpose,
+        policy_version=ctx.services.policy.version,
+        resources=resources_of(ctx.audit),
+    )
+
+
+class AuditOperation(SchemaExtension):
+    """Writes the operation's audit event, then ends its database session."""
+
+    async def on_operation(self) -> Any:  # type: ignore[override]
+        yield
+        ctx = self.execution_context.context
+        if not isinstance(ctx, HubContext):
+            return
+        try:
+            await self._record(ctx)
+        finally:
+            await ctx.close()
+
+    async def _record(self, ctx: HubContext) -> None:
+        ec = self.execution_context
+        if ctx.audit_recorded:
+            return
+        try:
+            kind = KINDS.get(ec.operation_type, OperationKind.QUERY)
+        except RuntimeError:  # the document did not parse: no operation type
+            kind = OperationKind.QUERY
+        if kind is OperationKind.SUBSCRIPTION_START:
+            return  # subscriptions record their start and end themselves
+        errors = ec.result.errors if ec.result is not None else ec.pre_execution_errors
+        entry = entry_for(
+            ctx,
+            kind,
+            outcome_of(list(errors or [])),
+            operation_name=ec.operation_name,
+            query=ec.query,
+            variables=ec.variables,
+        )
+        services = ctx.services
+        await record_standalone(
+            services.sessions,
+            entry,
+            services.clock,
+            keys=services.keys,
+            issuer=services.settings.issuer,
+        )
+        ctx.audit_recorded = True

@@ -1,0 +1,95 @@
+"""Per-operation context: principal, one serialized DB session, loaders, field gate, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.auth.principal import Principal
+from hub.errors import Unauthenticated
+from hub.policy.gate import FieldGate, GuardedRow
+from hub.policy.grants import Grant
+from hub.services import Services
+
+
+@dataclass
+class TouchedResource:
+    type_name: str
+    global_id: str
+    division_code: str
+    fields: dict[str, Grant] = field(default_factory=dict)
+
+
+class AuditCollector:
+    """Collects, for the audit event of this operation, which rows and fields were returned."""
+
+    def __init__(self) -> None:
+        self.resources: dict[str, TouchedResource] = {}
+
+    def row(self, type_name: str, global_id: str, division_code: str) -> TouchedResource:
+        found = self.resources.get(global_id)
+        if found is None:
+            found = TouchedResource(type_name, global_id, division_code)
+            self.resources[global_id] = found
+        return found
+
+    def touch(self, row: GuardedRow, field_name: str, grant: Grant) -> None:
+        self.row(row.type_name, row.global_id, row.division_code).fields[field_name] = grant
+
+
+class HubContext:
+    """Everything a resolver may use; built by the GraphQL view for each operation."""
+
+    def __init__(
+        self,
+        services: Services,
+        principal: Principal | None,
+        *,
+        purpose: str | None = None,
+        request: Any = None,
+    ) -> None:
+        self.services = services
+        self.principal = principal
+        self.purpose = purpose
+        self.request = request
+        self.request_id = uuid.uuid4().hex
+        self.audit = AuditCollector()
+        # Set once this operation's audit event is written (mutations write it in their own
+        # transaction; the audit extension writes the rest).
+        self.audit_recorded = False
+        self.gate = FieldGate(services.policy, principal, self.audit.touch)
+        self._session: AsyncSession | None = None
+        self._session_lock = asyncio.Lock()
+        self._loaders: Any = None
+
+    def require_principal(self) -> Principal:
+        if self.principal is None:
+            raise Unauthenticated("this field needs an access token")
+        return self.principal
+
+    @asynccontextmanager
+    async def db(self) -> AsyncIterator[AsyncSession]:
+        """The operation's one session; concurrent resolvers take turns (no shared use)."""
+        async with self._session_lock:
+            if self._session is None:
+                self._session = self.services.sessions()
+            yield self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def loaders(self) -> Any:
+        if self._loaders is None:
+            from hub.resolvers.loaders import Loaders
+
+            self._loaders = Loaders(self)
+        return self._loaders

@@ -1,0 +1,124 @@
+"""Builds the strawberry schema; maps every error to one `extensions.code` in one place."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import strawberry
+from graphql import GraphQLError, GraphQLObjectType
+from strawberry.federation.schema import FederationAny
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext, Info
+
+from hub.errors import HubError
+from hub.hardening.extension import HardeningRules
+from hub.hardening.production import harden_errors
+from hub.policy.evaluator import PolicyEvaluator
+from hub.resolvers.audit_operation import AuditOperation
+from hub.schema import federation
+from hub.schema.cases import ApprovalTask, Case
+from hub.schema.guard import GUARDED_FIELDS
+from hub.schema.mutations import Mutation
+from hub.schema.payments import Entitlement, Payment
+from hub.schema.people import Household, Resident
+from hub.schema.root import Query
+from hub.schema.subscriptions import Subscription
+
+log = logging.getLogger("hub.graphql")
+
+NODE_TYPES = [Resident, Household, Case, ApprovalTask, Entitlement, Payment]
+
+
+class HubSchema(strawberry.federation.Schema):
+    """The served schema: an Apollo Federation v2 subgraph (`_entities`, `_service`)."""
+
+    production: bool = False
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        if self.production:
+            harden_errors(errors)
+        for error in errors:
+            classify(error, execution_context, production=self.production)
+
+    def entities_resolver(
+        self, info: Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        types = {
+            name: self.schema_converter.type_map[name].definition.origin  # type: ignore[union-attr]
+            for name in federation.ENTITY_KEYS
+            if name in self.schema_converter.type_map
+        }
+        return federation.resolve_entities(info, types, list(representations))  # type: ignore[return-value]
+
+
+def classify(
+    error: GraphQLError, execution_context: ExecutionContext | None, *, production: bool
+) -> None:
+    """Give the error its contract code; hide internals of unexpected failures."""
+    original = error.original_error
+    extensions = dict(error.extensions or {})
+    if isinstance(original, HubError):
+        extensions.update(original.extensions)
+    elif original is None and "code" not in extensions:
+        parsed = execution_context is not None and execution_context.graphql_document is not None
+        extensions["code"] = "GRAPHQL_VALIDATION_FAILED" if parsed else "GRAPHQL_PARSE_FAILED"
+    elif isinstance(original, GraphQLError) and "code" not in extensions:
+        # Variable values graphql-core could not coerce (unknown input field, bad enum value):
+        # the client's input is wrong, as Apollo reports it.
+        extensions["code"] = "BAD_USER_INPUT"
+    elif original is not None and "code" not in extensions:
+        request_id = getattr(getattr(execution_context, "context", None), "request_id", None)
+        log.error("internal error (request %s)", request_id, exc_info=original)
+        extensions["code"] = "INTERNAL"
+        extensions["requestId"] = request_id
+        error.message = f"internal error (request id {request_id})"
+    error.extensions = extensions
+
+
+def schema_fields(schema: strawberry.Schema) -> dict[str, set[str]]:
+    """Object types and their field names, to validate the policy against the schema."""
+    found: dict[str, set[str]] = {}
+    for name, gql_type in schema._schema.type_map.items():
+        if isinstance(gql_type, GraphQLObjectType) and not name.startswith("__"):
+            found[name] = set(gql_type.fields)
+    return found
+
+
+def describe_guarded_fields(schema: strawberry.Schema, policy: PolicyEvaluator) -> None:
+    """Write each guarded field's possible grants into its SDL description (from the policy)."""
+    for type_name, field_name in GUARDED_FIELDS:
+        gql_type = schema._schema.type_map.get(type_name)
+        if isinstance(gql_type, GraphQLObjectType) and field_name in gql_type.fields:
+            field = gql_type.fields[field_name]
+            base = field.description or ""
+            summary = policy.describe(type_name, field_name)
+            field.description = f"{base} {summary}".strip() if base else summary
+
+
+def build_schema(policy: PolicyEvaluator, *, production: bool = False) -> HubSchema:
+    schema = HubSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=NODE_TYPES,
+        extensions=[AuditOperation, HardeningRules],
+        config=StrawberryConfig(disable_field_suggestions=production),
+        federation_version=federation.FEDERATION_VERSION,
+    )
+    schema.production = production
+    describe_guarded_fields(schema, policy)
+    return schema
+
+
+def build_portal_schema(policy: PolicyEvaluator) -> strawberry.Schema:
+    """The same types without federation's additions, for the portals' `schema.graphql`."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Federation directive found", UserWarning)
+        schema = strawberry.Schema(
+            query=Query, mutation=Mutation, subscription=Subscription, types=NODE_TYPES
+        )
+    describe_guarded_fields(schema, policy)
+    return schema
