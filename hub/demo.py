@@ -49,13 +49,22 @@ def run_demo(*, residents: int, database: Path, host: str, port: int) -> None:
         ttl=8 * 3600,
         subject="demo-county-officer",
     )
+    supervisor_token = make_dev_token(
+        settings,
+        department="civil_affairs",
+        division="640000000000",
+        roles=["supervisor"],
+        scopes=["supervision:read"],
+        ttl=8 * 3600,
+        subject="demo-region-supervisor",
+    )
     console.print(
         Panel.fit(
             f"GraphiQL: http://{host}:{port}/graphql\n\n"
             "Development token (兴庆区 civil affairs, county level, 8 hours):\n"
             f"{county_token}\n\n"
-        "Supervision dashboard (region supervisor):\n"
-        f"http://{host}:{port}/dashboard#token={supervisor_token}\n\n"
+            "Supervision dashboard (region supervisor):\n"
+            f"http://{host}:{port}/dashboard#token={supervisor_token}\n\n"
             "In GraphiQL, open Headers and paste:\n"
             '{"Authorization": "Bearer <token above>"}\n\n'
             f"Example query:\n{EXAMPLE_QUERY}\n\n"

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, false, select, true
 
-from hub.auth.principal import Principal
 from hub.audit.store import touches_division
+from hub.auth.principal import Principal
 from hub.db.models import (
     ApprovalTask,
     AuditEvent,
