@@ -58,22 +58,30 @@ def run_demo(*, residents: int, database: Path, host: str, port: int) -> None:
         ttl=8 * 3600,
         subject="demo-region-supervisor",
     )
+    tokens_file = Path(".demo-tokens").resolve()
+    tokens_file.write_text(
+        f"export TOKEN={county_token}\nexport SUPERVISOR_TOKEN={supervisor_token}\n",
+        encoding="utf-8",
+    )
     console.print(
         Panel.fit(
-            f"GraphiQL: http://{host}:{port}/graphql\n\n"
-            "Development token (兴庆区 civil affairs, county level, 8 hours):\n"
-            f"{county_token}\n\n"
-            "Supervision dashboard (region supervisor):\n"
-            f"http://{host}:{port}/dashboard#token={supervisor_token}\n\n"
-            "In GraphiQL, open Headers and paste:\n"
-            '{"Authorization": "Bearer <token above>"}\n\n'
-            f"Example query:\n{EXAMPLE_QUERY}\n\n"
-            "curl:\n"
+            f"GraphiQL:  http://{host}:{port}/graphql\n"
+            f"Dashboard: http://{host}:{port}/dashboard (sign in with SUPERVISOR_TOKEN)\n\n"
+            "Two development tokens (8 hours) are printed below and saved in\n"
+            f"{tokens_file} (`source .demo-tokens` in a shell):\n"
+            "  TOKEN             兴庆区 civil affairs, county level (clerk, reviewer, approver)\n"
+            "  SUPERVISOR_TOKEN  region supervisor (supervision:read)\n\n"
+            'In GraphiQL, open Headers and paste {"Authorization": "Bearer <TOKEN>"}, then run:\n'
+            f"{EXAMPLE_QUERY}\n\n"
+            "or with curl:\n"
             f"curl -s http://{host}:{port}/graphql -H 'Content-Type: application/json' "
             '-H "Authorization: Bearer $TOKEN" -d \'{"query":"{ me { subject } }"}\'',
-            title="ready",
+            title="mzhub is ready",
         )
     )
+    # Plain lines, never wrapped, so a token can be copied whole.
+    print(f"TOKEN={county_token}", flush=True)
+    print(f"SUPERVISOR_TOKEN={supervisor_token}", flush=True)
     import uvicorn
 
     uvicorn.run("hub.app:create_app", factory=True, host=host, port=port, log_level="info")
