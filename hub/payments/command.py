@@ -7,13 +7,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import IntegrityError
-
-from hub.resolvers.case_store import begin_write
-from hub.resolvers.command import ATTEMPTS, Tx
+from hub.resolvers.command import Tx, run_audited
 from hub.resolvers.context import HubContext
 from hub.resolvers.idempotency import fingerprint, remember, replay
-from hub.resolvers.mutation_audit import OperationMeta, mark_recorded, record_mutation
+from hub.resolvers.mutation_audit import OperationMeta
 
 T = TypeVar("T")
 
@@ -22,22 +19,7 @@ async def run_payment_command(
     ctx: HubContext, meta: OperationMeta, body: Callable[[Tx], Awaitable[T]]
 ) -> T:
     """Run `body` in one audited transaction; a failure rolls back and writes nothing."""
-    services = ctx.services
-    principal = ctx.require_principal()
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            async with services.sessions() as session, session.begin():
-                await begin_write(session)
-                tx = Tx(session, services, principal, services.clock.now())
-                result = await body(tx)
-                await session.flush()
-                await record_mutation(ctx, session, meta, list(tx.resources.values()))
-        except IntegrityError:
-            if attempt < ATTEMPTS:
-                continue
-            raise
-        break
-    mark_recorded(ctx)
+    result, _tx = await run_audited(ctx, meta, body)
     return result
 
 

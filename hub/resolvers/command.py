@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,7 @@ from hub.services import Services
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3
+T = TypeVar("T")
 
 
 @dataclass
@@ -61,19 +62,20 @@ Body = Callable[[Tx], Awaitable[Effect]]
 Plan = Callable[[Principal], Body]
 
 
-async def run_command(ctx: HubContext, meta: OperationMeta, plan: Plan) -> Effect:
-    """`plan` checks the caller and the input without the database and returns the body, which
-    runs in a transaction of its own. A failure leaves no trace (its audit record is written by
-    the operation's audit extension)."""
+async def run_audited(
+    ctx: HubContext, meta: OperationMeta, body: Callable[[Tx], Awaitable[T]]
+) -> tuple[T, Tx]:
+    """Run `body` in one transaction: the writer lock, the change, its audit record, one
+    commit; retried on a unique-key collision (a concurrent twin), where the retry sees the
+    winner's rows. A failure rolls back and writes nothing."""
     services = ctx.services
     principal = ctx.require_principal()
-    body = plan(principal)
     for attempt in range(1, ATTEMPTS + 1):
         try:
             async with services.sessions() as session, session.begin():
                 await begin_write(session)
                 tx = Tx(session, services, principal, services.clock.now())
-                effect = await body(tx)
+                result = await body(tx)
                 await session.flush()
                 await record_mutation(ctx, session, meta, list(tx.resources.values()))
         except IntegrityError:
@@ -82,7 +84,16 @@ async def run_command(ctx: HubContext, meta: OperationMeta, plan: Plan) -> Effec
             raise
         break
     mark_recorded(ctx)
-    broker = broker_of(services)
+    return result, tx
+
+
+async def run_command(ctx: HubContext, meta: OperationMeta, plan: Plan) -> Effect:
+    """`plan` checks the caller and the input without the database and returns the body, which
+    runs in a transaction of its own. A failure leaves no trace (its audit record is written by
+    the operation's audit extension)."""
+    body = plan(ctx.require_principal())
+    effect, tx = await run_audited(ctx, meta, body)
+    broker = broker_of(ctx.services)
     for channel, payload in tx.messages:
         try:
             await broker.publish(channel, payload)
