@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 if TYPE_CHECKING:
     from hub.db.models.audit import AuditCheckpoint, AuditEvent
 
@@ -32,9 +34,69 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not part of an audit event's JSON")
 
 
+_INT64 = (-(2**63), 2**63 - 1)
+# Whatever orjson would write in its own way (datetimes, dataclasses, str subclasses, ...) goes
+# through `_default`, as with the standard library.
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def is_plain_json(value: Any) -> bool:
+    """Only strings, 64-bit integers, booleans, nulls, lists and string-keyed objects: values
+    for which orjson writes byte for byte what `json.dumps(ensure_ascii=False)` writes (floats,
+    whose text differs, and anything else take the standard library)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is None or isinstance(item, str | bool):
+            continue
+        if isinstance(item, int):
+            if not _INT64[0] <= item <= _INT64[1]:
+                return False
+        elif isinstance(item, dict):
+            if not all(isinstance(k, str) for k in item):
+                return False
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        else:
+            return False
+    return True
+
+
+def _plain_resources(resources: Any) -> bool:
+    """`is_plain_json` for an event's resource list, in the shape the recorder writes."""
+    if not isinstance(resources, list):
+        return is_plain_json(resources)
+    for resource in resources:
+        if type(resource) is not dict:
+            return is_plain_json(resources)
+        for key, value in resource.items():
+            if key == "fields":
+                if not is_plain_json(value):
+                    return False
+            elif not (value is None or type(value) is str) or type(key) is not str:
+                return False
+    return True
+
+
+def _plain_document(document: Mapping[str, Any]) -> bool:
+    rest = {k: v for k, v in document.items() if k != "resources"}
+    return is_plain_json(rest) and _plain_resources(document.get("resources"))
+
+
 def canonical_json(document: Mapping[str, Any]) -> bytes:
     """Sorted keys, no whitespace, UTF-8 (no ASCII escaping); control characters stay escaped,
     so no value can end a line or close a string early."""
+    if _plain_document(document):
+        try:
+            return orjson.dumps(document, default=_default, option=_ORJSON_OPTIONS)
+        except (orjson.JSONEncodeError, TypeError):  # e.g. a lone surrogate: as before
+            pass
     text = json.dumps(
         document,
         sort_keys=True,

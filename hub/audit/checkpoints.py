@@ -62,23 +62,14 @@ async def make_checkpoint(
     return checkpoint
 
 
-async def checkpoint_if_due(
-    session: AsyncSession,
-    keys: KeyStore,
-    clock: Clock,
-    head_seq: int,
-    policy: CheckpointPolicy,
-    *,
-    issuer: str = DEFAULT_ISSUER,
-) -> AuditCheckpoint | None:
-    """Called by the recorder with the chain lock held; the first event always gets one."""
-    latest = await last_checkpoint(session)
-    due = (
+def checkpoint_due(
+    latest: AuditCheckpoint | None, head_seq: int, clock: Clock, policy: CheckpointPolicy
+) -> bool:
+    return (
         latest is None
         or head_seq - latest.seq >= policy.every_events
         or clock.now() - latest.at >= timedelta(seconds=policy.every_seconds)
     )
-    return await make_checkpoint(session, keys, clock, issuer=issuer) if due else None
 
 
 async def latest_checkpoint(

@@ -38,15 +38,17 @@ def outcome_of(errors: list[GraphQLError] | None) -> Outcome:
 
 
 def resources_of(collector: AuditCollector) -> tuple[ResourceTouch, ...]:
-    return tuple(
-        ResourceTouch(
-            type=r.type_name,
-            id=r.global_id,
-            division_code=r.division_code,
-            fields=tuple(FieldGrant(f, str(g)) for f, g in sorted(r.fields.items())),
-        )
-        for r in collector.resources.values()
-    )
+    # A page repeats a few field sets many times (every resident read with the same fields at
+    # the same grants): build each set's FieldGrant tuple once.
+    field_sets: dict[tuple[tuple[str, Any], ...], tuple[FieldGrant, ...]] = {}
+    touches = []
+    for r in collector.resources.values():
+        items = tuple(sorted(r.fields.items()))
+        fields = field_sets.get(items)
+        if fields is None:
+            fields = field_sets[items] = tuple(FieldGrant(f, str(g)) for f, g in items)
+        touches.append(ResourceTouch(r.type_name, r.global_id, r.division_code, fields))
+    return tuple(touches)
 
 
 def entry_for(

@@ -251,3 +251,34 @@ def test_mask_variables_returns_json_safe_values() -> None:
         "3": None,
     }
     assert mask_variables(None) is None
+
+
+def _standard_library(document: dict[str, object]) -> bytes:
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")
+
+
+def test_fast_canonical_json_writes_what_the_standard_library_writes() -> None:
+    # Events written before the fast path must keep verifying: byte-for-byte the same text.
+    import random
+
+    rng = random.Random(7)
+    alphabet = [chr(i) for i in range(0x250)] + ["\u2028", "\u2029", "\ufeff", "😀", "中", '"']
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
+        document = {
+            text: [text, rng.randint(-(2**63), 2**63 - 1), True, None],
+            "resources": [{"id": text, "fields": [{"grant": "FULL", "field": text}]}],
+            "variables": {"k": text, text: rng.randint(0, 9)},
+        }
+        assert canonical_json(document) == _standard_library(document)
+
+
+@pytest.mark.parametrize(
+    "variables", [{"ratio": 0.1}, {"big": 10**30}, {"exp": 1e16}, {"nested": [{"f": -0.0}]}]
+)
+def test_variables_with_floats_or_huge_numbers_take_the_standard_library(
+    variables: dict[str, object],
+) -> None:
+    document = {"seq": 1, "variables": variables}
+    assert canonical_json(document) == _standard_library(document)

@@ -1,0 +1,64 @@
+"""Group commit of standalone audit events: shared transactions, yet each caller's own outcome."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from hub.audit.canonical import chain_hash, event_document
+from hub.audit.recorder import record_standalone
+from hub.db.models.audit import AuditEvent
+from hub.domain.clock import FixedClock
+from tests.integration.test_audit_chain import T0, all_events, entry, keys, sessions  # noqa: F401
+
+
+async def test_concurrent_callers_share_transactions_and_each_gets_its_own_event(
+    sessions,  # noqa: F811
+) -> None:
+    clock = FixedClock(T0)
+    written = await asyncio.gather(*(record_standalone(sessions, entry(n), clock) for n in range(30)))
+    # Every caller got the event holding its own entry, committed, in one gap-free chain.
+    assert [e.operation_name for e in written] == [f"Op{n}" for n in range(30)]
+    rows = await all_events(sessions)
+    assert [r.seq for r in rows] == list(range(1, 31))
+    assert all(r.hash == chain_hash(r.prev_hash, event_document(r)) for r in rows)
+    assert [r.prev_hash for r in rows[1:]] == [r.hash for r in rows[:-1]]
+
+
+async def test_one_bad_entry_fails_only_its_own_caller(sessions) -> None:  # noqa: F811
+    clock = FixedClock(T0)
+    unwritable = entry(99, operation_name=123)  # not text: building its event fails
+    calls = [record_standalone(sessions, entry(n), clock) for n in range(5)]
+    calls.insert(2, record_standalone(sessions, unwritable, clock))
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    assert len(failed) == 1 and isinstance(results[2], AttributeError), results
+    async with sessions() as session:
+        names = list((await session.execute(select(AuditEvent.operation_name))).scalars())
+    assert sorted(names) == [f"Op{n}" for n in range(5)]
+    assert [r.seq for r in await all_events(sessions)] == [1, 2, 3, 4, 5]
+
+
+async def test_a_cancelled_writer_leaves_nobody_waiting(sessions) -> None:  # noqa: F811
+    clock = FixedClock(T0)
+    first = asyncio.create_task(record_standalone(sessions, entry(0), clock))
+    await asyncio.sleep(0)  # the first caller has become the writer
+    others = [asyncio.create_task(record_standalone(sessions, entry(n), clock)) for n in (1, 2)]
+    first.cancel()
+    done = await asyncio.wait_for(asyncio.gather(*others, return_exceptions=True), timeout=30)
+    # The queued callers were written by a new writer (or failed cleanly); none hangs.
+    assert all(isinstance(r, AuditEvent | Exception) for r in done)
+    later = await record_standalone(sessions, entry(3), clock)
+    rows = await all_events(sessions)
+    assert rows[-1].seq == later.seq and [r.seq for r in rows] == list(range(1, len(rows) + 1))
+
+
+@pytest.mark.parametrize("count", [1, 70])
+async def test_batches_larger_than_the_limit_are_split(sessions, count: int) -> None:  # noqa: F811
+    clock = FixedClock(T0)
+    written = await asyncio.gather(
+        *(record_standalone(sessions, entry(n), clock) for n in range(count))
+    )
+    assert sorted(e.seq for e in written) == list(range(1, count + 1))
