@@ -6,6 +6,7 @@ replicas); `DbRevocations` keeps them in the `revoked_tokens` and `oauth_clients
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
@@ -34,9 +35,11 @@ class Revocations(Protocol):
 class DbRevocations:
     """Revocations in the database, with an in-process cache.
 
-    Revoked jtis are cached until they expire (revocation is final). A client's standing is
-    cached for `client_cache_seconds` (by the hub clock), so a client revoked from another
-    process is refused everywhere within that time; revoked clients stay cached for good.
+    Revoked jtis are cached until they expire (revocation is final); "not revoked" is cached
+    for `ok_seconds`, as the Redis backend does, so a request costs no database query. A token
+    revoked through this process is refused at once; one revoked through another process
+    without Redis, within `ok_seconds`. A client's standing is cached for
+    `client_cache_seconds` (by the hub clock); revoked clients stay cached for good.
     """
 
     def __init__(
@@ -45,21 +48,31 @@ class DbRevocations:
         clock: Clock | None = None,
         *,
         client_cache_seconds: float = 5.0,
+        ok_seconds: float = 5.0,
     ) -> None:
         self.sessions = sessions
         self.clock = clock or SystemClock()
         self.client_cache_seconds = client_cache_seconds
         self._revoked_jtis: dict[str, datetime] = {}  # jti -> expiry
         self._clients: dict[str, tuple[bool, datetime]] = {}
+        self.ok_seconds = ok_seconds
+        self._ok: dict[str, float] = {}  # jti -> monotonic time it was last found not revoked
 
     async def is_revoked(self, jti: str) -> bool:
         if jti in self._revoked_jtis:
             return True
+        checked = self._ok.get(jti)
+        if checked is not None and time.monotonic() - checked < self.ok_seconds:
+            return False
         async with self.sessions() as session:
             found = await session.get(RevokedToken, jti)
         if found is not None:
             self._remember(jti, found.expires_at)
-        return found is not None
+            return True
+        if len(self._ok) >= 10_000:
+            self._ok.clear()
+        self._ok[jti] = time.monotonic()
+        return False
 
     async def revoke(self, jti: str, exp: int | datetime, client_id: str | None) -> None:
         now = self.clock.now()
@@ -80,6 +93,7 @@ class DbRevocations:
             except IntegrityError:  # revoked concurrently by another request: same outcome
                 await session.rollback()
         self._remember(jti, expires_at)
+        self._ok.pop(jti, None)
 
     def _remember(self, jti: str, expires_at: datetime) -> None:
         if len(self._revoked_jtis) >= 10_000:  # expired tokens are refused anyway: forget them

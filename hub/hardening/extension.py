@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
+from cachetools import LRUCache
 from graphql import FragmentDefinitionNode, GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
@@ -20,6 +22,7 @@ from hub.hardening.limits import (
     FragmentCycle,
     Violation,
     has_nul,
+    has_nul_in_values,
     measure,
     operation_of,
     violations,
@@ -28,6 +31,22 @@ from hub.hardening.production import INTROSPECTION_REFUSED, may_read_schema, too
 from hub.hardening.ratelimit import LIMITER_KEY, CostLimiter, build_limiter
 
 _INTROSPECTION_BUDGET_KEY = "hardening.introspection_budget"
+_PARSED_KEY = "hardening.parsed_documents"
+_PASSED_KEY = "hardening.passed_documents"
+_SCORES_KEY = "hardening.scores"
+DOCUMENT_CACHE_SIZE = 1024
+
+
+def _document_cache() -> LRUCache[Any, Any]:
+    return LRUCache(maxsize=DOCUMENT_CACHE_SIZE)
+
+
+def _frozen(variables: Any) -> bytes:
+    """Variables as a cache key (their JSON, keys sorted)."""
+    try:
+        return orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return orjson.dumps(repr(variables))
 
 
 def _error(exc: HubError) -> GraphQLError:
@@ -77,7 +96,13 @@ class HardeningRules(SchemaExtension):
     def on_parse(self) -> Iterator[None]:
         ec = self.execution_context
         ec.parse_options["max_tokens"] = self._settings.max_tokens
+        # Parsed documents are immutable: the same text is parsed once (failures are not kept).
+        parsed: LRUCache[str, Any] = self._extra(_PARSED_KEY, _document_cache)
+        if ec.query is not None and ec.graphql_document is None:
+            ec.graphql_document = parsed.get(ec.query)
         yield
+        if ec.query is not None and ec.graphql_document is not None:
+            parsed[ec.query] = ec.graphql_document
         # graphql-core stops lexing past the limit ("... Parsing aborted."): too complex, not
         # a syntax error; the same for documents nested past what the parser accepts.
         if ec.graphql_document is None:
@@ -122,13 +147,31 @@ class HardeningRules(SchemaExtension):
         if settings.trusted_documents == "enforce" and not await self._trusted(ec.query or ""):
             return [_error(Forbidden("this client may run only its registered documents",
                                      reason=documents.REASON))]  # fmt: skip
+        # The checks of the document alone are remembered per document text: a document that
+        # passed them once passes them again (the schema and the limits do not change).
+        static_key = (ec.query, ec.operation_name)
+        passed: LRUCache[Any, bool] = self._extra(_PASSED_KEY, _document_cache)
+        if static_key not in passed:
+            errors, remember = self._static_check(document, operation)
+            if errors:
+                return errors
+            if remember:
+                passed[static_key] = True
+        if has_nul_in_values(ec.variables):
+            return [_error(BadUserInput("strings must not contain NUL (U+0000) characters"))]
+        return await self._cost(document, operation)
+
+    def _static_check(self, document: Any, operation: Any) -> tuple[list[GraphQLError], bool]:
+        """Errors of the document alone, and whether a pass may be remembered."""
+        ec = self.execution_context
+        settings = self._settings
         try:
             shape = measure(document, operation)
         except FragmentCycle as exc:
-            return [_invalid(str(exc))]
+            return [_invalid(str(exc))], False
         reads_schema = shape.introspection or shape.service_sdl
         if reads_schema and not may_read_schema(self._principal, production=self._production):
-            return [_invalid(INTROSPECTION_REFUSED)]
+            return [_invalid(INTROSPECTION_REFUSED)], False
         found = violations(
             shape,
             max_depth=settings.max_depth,
@@ -137,13 +180,15 @@ class HardeningRules(SchemaExtension):
             introspection_max_depth=settings.introspection_max_depth,
         )
         if found:
-            return [self._too_complex(found[0])]
+            return [self._too_complex(found[0])], False
         errors = validate_document(ec.schema._schema, document, ec.validation_rules)
         if errors:
-            return list(errors)
-        if has_nul(document, ec.variables):
-            return [_error(BadUserInput("strings must not contain NUL (U+0000) characters"))]
-        return await self._cost(document, operation)
+            return list(errors), False
+        if has_nul(document, None):
+            nul = BadUserInput("strings must not contain NUL (U+0000) characters")
+            return [_error(nul)], False
+        # Whether the schema may be read depends on the caller: such a pass is not remembered.
+        return [], not reads_schema
 
     async def _trusted(self, text: str) -> bool:
         ctx = self.execution_context.context
@@ -162,7 +207,12 @@ class HardeningRules(SchemaExtension):
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        self.score = score = score_operation(schema, fragments, operation, ec.variables)
+        scores: LRUCache[Any, Score] = self._extra(_SCORES_KEY, _document_cache)
+        score_key = (ec.query, ec.operation_name, _frozen(ec.variables))
+        score = scores.get(score_key)
+        if score is None:
+            score = scores[score_key] = score_operation(schema, fragments, operation, ec.variables)
+        self.score = score
         principal = self._principal
         client = principal.client_id if principal is not None else None
         settings = self._settings

@@ -216,6 +216,15 @@ def violations(
 def has_nul(document: DocumentNode, variables: object) -> bool:
     """Whether a string literal or variable value holds U+0000: no field has a use for it,
     PostgreSQL refuses it and SQLite cuts strings at it (a LIKE pattern would match all)."""
+    if has_nul_in_values(variables):
+        return True
+    finder = _NulFinder()
+    visit(document, finder)
+    return finder.found
+
+
+def has_nul_in_values(variables: object) -> bool:
+    """Whether a variable value (or key) holds U+0000."""
     stack: list[object] = [variables]
     while stack:
         value = stack.pop()
@@ -227,9 +236,7 @@ def has_nul(document: DocumentNode, variables: object) -> bool:
             stack.extend(value.values())
         elif isinstance(value, list | tuple):
             stack.extend(value)
-    finder = _NulFinder()
-    visit(document, finder)
-    return finder.found
+    return False
 
 
 class _NulFinder(Visitor):
