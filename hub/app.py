@@ -22,6 +22,7 @@ from hub.auth.oauth import oauth_routes
 from hub.auth.redis_backends import install_redis_backends
 from hub.auth.revocations import DbRevocations
 from hub.auth.verify import TokenVerifier
+from hub.compiled.reader import CompiledReads
 from hub.config import Settings
 from hub.db.engine import create_engine, session_factory
 from hub.domain.clock import Clock, SystemClock
@@ -51,7 +52,11 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     revocations = install_redis_backends(extras, DbRevocations(sessions, clock), settings.redis_url)
     verifier = TokenVerifier(settings, keys, clock, revocations)
     policy = PolicyEvaluator(load_policy(settings.policy_file))
-    return Services(settings, engine, sessions, clock, keys, verifier, policy, extras=extras)
+    services = Services(settings, engine, sessions, clock, keys, verifier, policy, extras=extras)
+    # The compiled SQL builds JSON with PostgreSQL's functions; SQLite keeps the resolvers.
+    if settings.compiled_reads and engine.dialect.name == "postgresql":
+        services.compiled_reads = CompiledReads(policy)
+    return services
 
 
 def create_app(
@@ -70,6 +75,7 @@ def create_app(
     services.extras["audit_token_event"] = token_hook(services)
     services.extras["schema"] = schema
     metrics = HubMetrics()
+    metrics.watch_read_paths(services.read_paths)
     graphql = HubGraphQL(schema, services, metrics)
 
     async def healthz(request: Request) -> JSONResponse:

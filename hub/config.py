@@ -83,6 +83,8 @@ class Settings:
     public_notice_days: int | None = None
     cors_origins: tuple[str, ...] = ()
     log_sql: bool = False
+    # Serve supported read shapes with one SQL statement per root field (PostgreSQL only).
+    compiled_reads: bool = True
     hardening: Hardening = field(default_factory=Hardening)
 
     @property
@@ -119,8 +121,18 @@ class Settings:
             public_notice_days=_optional_int(env, "HUB_PUBLIC_NOTICE_DAYS"),
             cors_origins=tuple(o for o in env.get("HUB_CORS_ORIGINS", "").split(",") if o),
             log_sql=env.get("HUB_LOG_SQL", "") == "1",
+            compiled_reads=_on_off(env, "HUB_COMPILED_READS", True),
             hardening=_parse_hardening(env),
         )
+
+
+def _on_off(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in ("on", "off"):
+        raise ConfigError(f"{name} must be 'on' or 'off', got {raw!r}")
+    return raw == "on"
 
 
 def _positive_int(env: dict[str, str], name: str, default: int) -> int:

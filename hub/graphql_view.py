@@ -7,6 +7,7 @@ import logging
 import re
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -99,6 +100,7 @@ class HubGraphQL(GraphQL):  # type: ignore[type-arg]
         else:
             principal = request.scope.get("principal")
             context = HubContext(self.services, principal, purpose=purpose, request=request)
+            context.embeds_json = True  # responses are written by `encode_json` below
         async with context.db() as session:
             await self.services.directory.ensure(session)
         # A WebSocket lives long and each operation opens its own session; an HTTP request may
@@ -132,6 +134,14 @@ class HubGraphQL(GraphQL):  # type: ignore[type-arg]
         context.token = match.group(1)
         context.principal = principal
         return UNSET
+
+    def encode_json(self, data: object) -> str:
+        # orjson writes prebuilt JSON (`orjson.Fragment`, from the compiled read path) as is.
+        # Text, not bytes: the WebSocket transport sends bytes as binary frames.
+        return orjson.dumps(data).decode()
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
 
     async def process_result(
         self, request: Request, result: ExecutionResult

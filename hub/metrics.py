@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,8 +37,27 @@ class HubMetrics:
             registry=self.registry,
         )
 
+    def watch_read_paths(self, counts: Mapping[tuple[str, str], int]) -> None:
+        """Export how root query fields were served: compiled to SQL or resolved."""
+        self.registry.register(_ReadPaths(counts))
+
     async def endpoint(self, request: Request) -> Response:
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class _ReadPaths(Collector):
+    def __init__(self, counts: Mapping[tuple[str, str], int]) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "mzhub_graphql_root_fields",
+            "Root query fields served, by strategy (compiled: one SQL statement; resolved)",
+            labels=["strategy", "field"],
+        )
+        for (strategy, field), count in sorted(self.counts.items()):
+            family.add_metric([strategy, field], count)
+        yield family
 
 
 KNOWN_PATHS = (

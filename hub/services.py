@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,10 @@ class Services:
     policy: PolicyEvaluator
     directory: DivisionDirectory = field(default_factory=DivisionDirectory)
     extras: dict[str, Any] = field(default_factory=dict)
+    # Root fields served per execution strategy: ("compiled" | "resolved", field name) -> count.
+    read_paths: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # The compiled read path (hub.compiled), when on: PostgreSQL and HUB_COMPILED_READS=on.
+    compiled_reads: Any = None
 
     @property
     def dialect(self) -> str:

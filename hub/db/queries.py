@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 
 from hub.db.models import ApprovalTask, Case, HouseholdMember
 
@@ -21,6 +21,15 @@ def count_of(stmt: Select[Any]) -> Select[Any]:
     return select(func.count()).select_from(stmt.order_by(None).subquery())
 
 
+def open_tasks(department: str) -> Select[Any]:
+    """Cases on which `department` holds a PENDING task: the one definition of need to know."""
+    return (
+        select(Case.applicant_id, Case.household_id)
+        .join(ApprovalTask, ApprovalTask.case_id == Case.id)
+        .where(ApprovalTask.department == department, ApprovalTask.status == "PENDING")
+    )
+
+
 def open_task_subjects(
     department: str, resident_ids: Sequence[int], household_ids: Sequence[int]
 ) -> Select[Any]:
@@ -30,18 +39,21 @@ def open_task_subjects(
         matches.append(Case.applicant_id.in_(resident_ids))
     if household_ids:
         matches.append(Case.household_id.in_(household_ids))
-    return (
-        select(Case.applicant_id, Case.household_id)
-        .join(ApprovalTask, ApprovalTask.case_id == Case.id)
-        .where(
-            and_(
-                ApprovalTask.department == department,
-                ApprovalTask.status == "PENDING",
-                or_(*matches),
-            )
-        )
-        .distinct()
-    )
+    return open_tasks(department).where(or_(*matches)).distinct()
+
+
+def open_task_applicants(department: str) -> Select[Any]:
+    """Residents who applied in a case on which `department` holds a PENDING task."""
+    return open_tasks(department).with_only_columns(Case.applicant_id)
+
+
+def holds_open_task(department: str, resident_id: Any, household_id: Any) -> ColumnElement[bool]:
+    """Whether `department` holds an open task on a case of this resident or household (the
+    SQL form of `NeedToKnow.holds`, for the compiled read path)."""
+    # Two EXISTS rather than one with OR, so each can use its index (applicant, household).
+    by_applicant = open_tasks(department).where(Case.applicant_id == resident_id).exists()
+    by_household = open_tasks(department).where(Case.household_id == household_id).exists()
+    return or_(by_applicant, by_household)
 
 
 def members_of(household_ids: Sequence[int]) -> Select[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +17,8 @@ from hub.errors import Unauthenticated
 from hub.policy.gate import FieldGate, GuardedRow
 from hub.policy.grants import Grant
 from hub.services import Services
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -67,6 +70,8 @@ class HubContext:
         self._session: AsyncSession | None = None
         self._session_lock = asyncio.Lock()
         self._loaders: Any = None
+        # Whether the transport serializes with orjson, so prebuilt JSON can be embedded (HTTP).
+        self.embeds_json = False
 
     def require_principal(self) -> Principal:
         if self.principal is None:
@@ -83,8 +88,14 @@ class HubContext:
 
     async def close(self) -> None:
         if self._session is not None:
-            await self._session.close()
-            self._session = None
+            session, self._session = self._session, None
+            try:
+                await session.close()
+            except Exception:
+                # A resolver cancelled mid-query (a sibling's error nulled their parent) can
+                # leave the connection closed under the session; the pool discards it. The
+                # operation's answer stands.
+                log.warning("closing the operation's session failed", exc_info=True)
 
     @property
     def loaders(self) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, select
 
 from hub.db.models import ApprovalTask, Case, Entitlement, Payment, Resident
-from hub.db.queries import count_of, keyset_page
+from hub.db.queries import count_of, keyset_page, open_task_applicants
 from hub.domain.catalogue import load_catalogue
 from hub.domain.divisions import (
     InvalidDivisionCode,
@@ -113,6 +113,25 @@ def residents_statement(ctx: HubContext, flt: Any | None) -> Select[Any]:
     return stmt
 
 
+async def compiled_residents(
+    ctx: HubContext, info: Any, first: int, after: int | None, flt: Any | None
+) -> Any:
+    """The residents page built by the compiled read path, or None to resolve it field by
+    field. Arguments are checked here exactly as `residents_statement` checks them."""
+    compiled = ctx.services.compiled_reads
+    if compiled is None or not ctx.embeds_json:
+        return None
+    ctx.require_principal()
+    prefix = None
+    if flt is not None:
+        others = (flt.id_number, flt.name_contains, flt.item_code, flt.has_active_entitlement)
+        if any(value is not None for value in others):
+            return None
+        if flt.division_code is not None:
+            prefix = division_prefix(flt.division_code, "filter.divisionCode")
+    return await compiled.connection(ctx, info, first, after, prefix)
+
+
 def id_number_match(ctx: HubContext, raw: str, argument: str) -> Any:
     """Searching by id number needs FULL on it; a need-to-know FULL only finds own cases."""
     try:
@@ -124,16 +143,8 @@ def id_number_match(ctx: HubContext, raw: str, argument: str) -> Any:
     clause = Resident.id_number == id_number
     if decision.need_to_know:
         principal = ctx.require_principal()
-        clause = and_(clause, Resident.id.in_(_open_task_applicants(principal.department.value)))
+        clause = and_(clause, Resident.id.in_(open_task_applicants(principal.department.value)))
     return clause
-
-
-def _open_task_applicants(department: str) -> Select[Any]:
-    return (
-        select(Case.applicant_id)
-        .join(ApprovalTask, ApprovalTask.case_id == Case.id)
-        .where(ApprovalTask.department == department, ApprovalTask.status == "PENDING")
-    )
 
 
 def cases_statement(ctx: HubContext, flt: Any | None) -> Select[Any]:

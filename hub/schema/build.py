@@ -11,6 +11,7 @@ from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
+from hub.compiled.execution import HubExecutionContext
 from hub.errors import HubError
 from hub.hardening.extension import HardeningRules
 from hub.hardening.production import harden_errors
@@ -107,6 +108,7 @@ def build_schema(policy: PolicyEvaluator, *, production: bool = False) -> HubSch
         extensions=[AuditOperation, HardeningRules],
         config=StrawberryConfig(disable_field_suggestions=production),
         federation_version=federation.FEDERATION_VERSION,
+        execution_context_class=HubExecutionContext,
     )
     schema.production = production
     describe_guarded_fields(schema, policy)

@@ -158,6 +158,9 @@ class RecordsQuery:
     ) -> Connection[Resident]:
         ctx = info.context
         size, cursor = page_args(first, after)
+        compiled = await records.compiled_residents(ctx, info, size, cursor, filter)
+        if compiled is not None:
+            return compiled  # type: ignore[return-value]  # the page's JSON, built in SQL
         stmt = records.residents_statement(ctx, filter)
         page = await records.fetch_page(ctx, stmt, records.Resident.id, size, cursor)
         await ctx.loaders.residents_loaded(page.rows)

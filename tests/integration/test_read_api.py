@@ -283,6 +283,7 @@ async def test_page_statement_count_does_not_grow_with_page_size(
         statements.append(statement)
 
     await gql("{ divisions { code } }")  # the division directory loads once per process
+    await gql("{ me { subject } }", token)  # and the token's revocation check is remembered
     event.listen(hub.services.engine.sync_engine, "before_cursor_execute", count)
     try:
         await gql(PAGE_QUERY, token, n=1)

@@ -145,14 +145,33 @@ async def test_production_masks_unexpected_errors_with_a_request_id(
         raise RuntimeError('relation "residents" SELECT secret_column FROM ...')
 
     monkeypatch.setattr(records, "count", broken)
+    # `household` is not compiled: the page is resolved field by field, through records.count.
+    query = "{ residents { totalCount edges { node { household { id } } } } }"
     async with app_with(db_url, keys_dir, env="production") as (prod, client):
-        result = await poster(client)("{ residents { totalCount } }", clerk(prod))
+        result = await poster(client)(query, clerk(prod))
     error = result["errors"][0]
     assert error["extensions"]["code"] == "INTERNAL"
     request_id = error["extensions"]["requestId"]
     assert request_id and request_id in error["message"]
     assert "secret_column" not in str(result) and "Traceback" not in str(result)
     assert any("secret_column" in str(r.exc_info) for r in caplog.records if r.exc_info)
+
+
+async def test_production_masks_errors_of_the_compiled_read_path_too(
+    hub: Hub, world: World, db_url: str, keys_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hub.compiled.reader import CompiledReads
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError('relation "residents" SELECT secret_column FROM ...')
+
+    monkeypatch.setattr(CompiledReads, "connection", broken)
+    async with app_with(db_url, keys_dir, env="production") as (prod, client):
+        if prod.services.compiled_reads is None:
+            pytest.skip("SQLite serves reads through the resolvers only")
+        result = await poster(client)("{ residents { totalCount } }", clerk(prod))
+    assert [e["extensions"]["code"] for e in result["errors"]] == ["INTERNAL"]
+    assert "secret_column" not in str(result) and result["data"] is None
 
 
 async def test_production_serves_no_graphiql(

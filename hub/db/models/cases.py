@@ -40,7 +40,10 @@ class Case(Base):
     case_number: Mapped[str] = mapped_column(String(40), unique=True)
     item_code: Mapped[str] = mapped_column(String(32), ForeignKey("service_items.code"))
     applicant_id: Mapped[int] = mapped_column(BigId, ForeignKey("residents.id"), index=True)
-    household_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("households.id"))
+    # Indexed for need to know, which looks up open tasks on a household's cases.
+    household_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("households.id"), index=True
+    )
     division_code: Mapped[str] = mapped_column(String(12), ForeignKey("divisions.code"))
     channel: Mapped[str] = mapped_column(String(8))  # WINDOW / ONLINE / PROXY
     proxy_agent: Mapped[str | None] = mapped_column(String(128))

@@ -1,0 +1,447 @@
+"""Compiles a root connection's selection and a caller shape into one PostgreSQL statement.
+
+The statement builds the root field's JSON (`json_build_object`, `json_agg`) bottom-up from
+materialized row sets: each relation is one set-based step keyed on its parent rows, so the
+plan stays a handful of index scans and hash joins however many objects the page holds. The
+caller's jurisdiction (`visible`), masks (`MASKS[...].sql`) and need to know
+(`holds_open_task`) are the hub's own SQLAlchemy expressions, rendered once per plan; request
+values (page size, cursor, filter) stay bind parameters. Besides the JSON, the statement returns
+for each audited row set `[[id, division_code, has_open_task], ...]`, so the audit event lists
+the same rows and fields as on the resolver path without walking the JSON in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from hub.auth.principal import Principal
+from hub.compiled.selection import Selected, Unsupported
+from hub.compiled.shapes import (
+    ID,
+    SHAPES,
+    TYPENAME,
+    Column,
+    Embedded,
+    Guarded,
+    Relation,
+    Shape,
+)
+from hub.db.queries import holds_open_task
+from hub.policy.evaluator import Decision, PolicyEvaluator
+from hub.policy.grants import Grant
+from hub.policy.jurisdiction import visible
+from hub.policy.masks import MASKS
+
+_DIALECT = postgresql.dialect()
+MAX_LAST = 100
+EMPTY = "'[]'::json"
+
+
+def render(expression: Any) -> str:
+    """An SQLAlchemy expression as PostgreSQL text with its (constant) values inlined."""
+    return str(expression.compile(dialect=_DIALECT, compile_kwargs={"literal_binds": True}))
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def global_id_sql(type_name: str, column: str) -> str:
+    """`to_global_id` in SQL: base64url of "Type:pk" without padding."""
+    encoded = f"encode(convert_to({_quote(type_name + ':')} || {column}, 'UTF8'), 'base64')"
+    return f"rtrim(translate({encoded}, '+/', '-_'), '=')"
+
+
+def value_sql(kind: str, expr: str) -> str:
+    """A column as strawberry serializes it (dates ISO, datetimes `isoformat()`, decimals as
+    strings)."""
+    if kind == "date":
+        return f"to_char({expr}, 'YYYY-MM-DD')"
+    if kind == "datetime":
+        utc = f"({expr} AT TIME ZONE 'UTC')"
+        fraction = (
+            f"CASE WHEN date_part('microseconds', {expr})::int % 1000000 = 0 THEN ''"
+            f" ELSE to_char({utc}, '.US') END"
+        )
+        return f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || {fraction} || '+00:00')"
+    if kind == "decimal":
+        return f"({expr})::text"
+    return expr
+
+
+@dataclass(frozen=True, slots=True)
+class AuditSpec:
+    """One audited row set: which result column lists its rows, and the grants of the guarded
+    fields read on them (with and without an open task, for need-to-know fields)."""
+
+    type_name: str
+    column: int
+    with_task: tuple[tuple[str, Grant], ...]
+    without_task: tuple[tuple[str, Grant], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Denial:
+    """A denied field selected on the rows of one audited row set: every such row gets a null
+    and a FORBIDDEN_FIELD error at `route` (None: the row's index from its path) + `key`."""
+
+    column: int
+    route: tuple[str | None, ...]
+    key: str
+    keys_from_root: tuple[str, ...]
+    type_name: str
+    field_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    sql: str
+    params: tuple[str, ...]
+    audits: tuple[AuditSpec, ...]
+    denials: tuple[Denial, ...] = ()
+
+
+@dataclass
+class _Rows:
+    """A materialized row set of one shape (a CTE), and what its selections need from it."""
+
+    name: str
+    shape: Shape
+    selections: list[tuple[Selected, ...]]
+    task: bool = False
+    township: bool = False
+    guarded: dict[str, Decision] = field(default_factory=dict)
+    audit_column: int | None = None
+
+
+class Planner:
+    """Builds one `Plan`; create one per compilation."""
+
+    def __init__(self, evaluator: PolicyEvaluator, principal: Principal) -> None:
+        self.evaluator = evaluator
+        self.principal = principal
+        self.ctes: list[str] = []
+        self.params: list[str] = []
+        self.audit_columns: list[str] = []
+        self.audits: list[AuditSpec] = []
+        self.denials: list[Denial] = []
+        # Whether row sets carry their path (indexes from the root), for denied-field errors.
+        self.paths = False
+        self._names = 0
+
+    # -- small helpers ---------------------------------------------------------------------
+
+    def param(self, name: str) -> str:
+        if name not in self.params:
+            self.params.append(name)
+        return f"${self.params.index(name) + 1}"
+
+    def name(self, prefix: str) -> str:
+        self._names += 1
+        return f"{prefix}{self._names}"
+
+    def decision(self, type_name: str, field_name: str) -> Decision:
+        p = self.principal
+        return self.evaluator.decide_for(p.department, p.level, p.roles, type_name, field_name)
+
+    # -- row sets --------------------------------------------------------------------------
+
+    def _inspect(self, rows: _Rows) -> None:
+        """Which guarded fields the selections read, and whether rows need task or township."""
+        for selection in rows.selections:
+            for sel in selection:
+                spec = rows.shape.fields.get(sel.name)
+                if not isinstance(spec, Guarded):
+                    continue
+                decision = self.decision(rows.shape.type_name, sel.name)
+                masked = decision.grant is Grant.MASKED or decision.need_to_know
+                if masked and decision.mask is None:
+                    raise Unsupported("a masked field without a mask")
+                rows.guarded[sel.name] = decision
+                rows.task = rows.task or decision.need_to_know
+                if masked and decision.mask and MASKS[decision.mask].context:
+                    rows.township = True
+        if rows.task and rows.shape.need_to_know is None:
+            raise Unsupported("need to know on a type without a resident")
+
+    def _extras(self, rows: _Rows, alias: str, parent_alias: str | None) -> str:
+        shape = rows.shape
+        extras = []
+        if rows.task:
+            assert shape.need_to_know is not None
+            source = parent_alias if shape.need_to_know_from_parent else alias
+            resident, household = (sa.literal_column(f"{source}.{c}") for c in shape.need_to_know)
+            holds = holds_open_task(self.principal.department.value, resident, household)
+            extras.append(f"{render(holds)} AS _task")
+        else:
+            extras.append("false AS _task")
+        if rows.township:
+            extras.append(
+                "(SELECT d.full_name FROM divisions d"
+                f" WHERE d.code = substr({alias}.division_code, 1, 9) || '000') AS _township"
+            )
+        return ", ".join(extras)
+
+    def _has_denied(self, shape: Shape, selections: list[tuple[Selected, ...]]) -> bool:
+        for selection in selections:
+            for sel in selection:
+                spec = shape.fields.get(sel.name)
+                if isinstance(spec, Guarded):
+                    if self.decision(shape.type_name, sel.name).grant is Grant.DENIED:
+                        return True
+                elif isinstance(spec, Relation):
+                    if self._has_denied(SHAPES[spec.type_name], [sel.children]):
+                        return True
+        return False
+
+    def _audit(self, rows: _Rows, source: str) -> None:
+        if not rows.shape.always_audited and not rows.guarded:
+            return
+        with_task = tuple((f, d.grant) for f, d in sorted(rows.guarded.items()))
+        without_task = tuple((f, d.effective(False)) for f, d in sorted(rows.guarded.items()))
+        column = len(self.audit_columns) + 1
+        path = ", a._path" if self.paths else ""
+        self.audit_columns.append(
+            f"(SELECT coalesce(json_agg(json_build_array(a.id, a.division_code, a._task{path})),"
+            f" {EMPTY}) FROM {source} a)::text"
+        )
+        self.audits.append(AuditSpec(rows.shape.type_name, column, with_task, without_task))
+        rows.audit_column = column
+
+    # -- objects ---------------------------------------------------------------------------
+
+    def object_sql(
+        self,
+        rows: _Rows,
+        selection: tuple[Selected, ...],
+        alias: str,
+        route: tuple[str | None, ...],
+    ) -> tuple[str, str]:
+        """The JSON object of one row of `rows` (as `alias`) at `route` (response keys, None for
+        list indexes, from below the root field), and the joins it needs."""
+        pairs: list[str] = []
+        joins: list[str] = []
+        shape = rows.shape
+        for sel in selection:
+            if sel.name == TYPENAME:
+                pairs.append(f"{_quote(sel.key)}, {_quote(shape.type_name)}")
+                continue
+            spec = shape.fields.get(sel.name)
+            if spec is None:
+                raise Unsupported(f"{shape.type_name}.{sel.name}")
+            if spec == ID:
+                expr = global_id_sql(shape.type_name, f"{alias}.id")
+            elif isinstance(spec, Column):
+                expr = value_sql(spec.kind, f"{alias}.{spec.column}")
+            elif isinstance(spec, Guarded):
+                expr = self._guarded(rows, sel.name, spec, alias)
+                if rows.guarded[sel.name].grant is Grant.DENIED:
+                    self._deny(rows, route, sel)
+            elif isinstance(spec, Embedded):
+                expr = self._embedded(spec, sel.children, alias)
+            elif isinstance(spec, Relation):
+                expr, join = self._relation(rows, spec, sel, alias, route)
+                joins.append(join)
+            else:  # pragma: no cover - shapes are declared above
+                raise Unsupported(sel.name)
+            pairs.append(f"{_quote(sel.key)}, {expr}")
+        if len(pairs) > 50:
+            raise Unsupported("more than 50 keys in one object")
+        return f"json_build_object({', '.join(pairs)})", " ".join(joins)
+
+    def _deny(self, rows: _Rows, route: tuple[str | None, ...], sel: Selected) -> None:
+        assert rows.audit_column is not None  # guarded fields make a row set audited
+        self.denials.append(
+            Denial(
+                rows.audit_column,
+                route,
+                sel.key,
+                tuple(k for k in route if k is not None) + (sel.key,),
+                rows.shape.type_name,
+                sel.name,
+            )
+        )
+
+    def _guarded(self, rows: _Rows, field_name: str, spec: Guarded, alias: str) -> str:
+        decision = rows.guarded[field_name]
+        if decision.grant is Grant.DENIED:
+            return "NULL"
+        full = value_sql(spec.kind, f"{alias}.{spec.column}")
+        if decision.grant is Grant.FULL and not decision.need_to_know:
+            return full
+        assert decision.mask is not None
+        mask = MASKS[decision.mask]
+        context = [sa.literal_column(f"{alias}._township") for _ in mask.context]
+        masked_sql = render(mask.sql(sa.literal_column(f"{alias}.{spec.column}"), *context))
+        masked = value_sql(spec.kind, masked_sql) if spec.kind != "decimal" else masked_sql
+        if decision.need_to_know and decision.grant is Grant.FULL:
+            return f"(CASE WHEN {alias}._task THEN {full} ELSE {masked} END)"
+        return masked
+
+    def _embedded(self, spec: Embedded, selection: tuple[Selected, ...], alias: str) -> str:
+        pairs = []
+        for sel in selection:
+            if sel.name == TYPENAME:
+                pairs.append(f"{_quote(sel.key)}, {_quote(spec.type_name)}")
+                continue
+            column = spec.fields.get(sel.name)
+            if column is None:
+                raise Unsupported(f"{spec.type_name}.{sel.name}")
+            pairs.append(f"{_quote(sel.key)}, {value_sql(column.kind, f'{alias}.{column.column}')}")
+        built = f"json_build_object({', '.join(pairs)})"
+        if spec.present is None:
+            return built
+        return f"(CASE WHEN coalesce({alias}.{spec.present}, '') = '' THEN NULL ELSE {built} END)"
+
+    def _relation(
+        self,
+        parent: _Rows,
+        spec: Relation,
+        sel: Selected,
+        parent_alias: str,
+        route: tuple[str | None, ...],
+    ) -> tuple[str, str]:
+        shape = SHAPES[spec.type_name]
+        last = None
+        if spec.last_argument is not None:
+            last = sel.arg(spec.last_argument, 12)
+            if not isinstance(last, int) or last < 0 or last > MAX_LAST:
+                raise Unsupported("an out-of-range argument (the resolver reports it)")
+        rows = _Rows(self.name("r"), shape, [sel.children])
+        self._inspect(rows)
+        table = shape.table
+        child_key = f"{table}.{spec.child_key}"
+        where = (
+            f"{child_key} IN (SELECT {spec.parent_key} FROM {parent.name})"
+            f" AND {render(visible(self.principal, shape.model))}"
+        )
+        rank = ""
+        if last is not None:
+            rank = f", row_number() OVER (PARTITION BY {child_key} ORDER BY {table}.id DESC) AS _rn"
+        inner = f"SELECT {table}.*{rank} FROM {table} WHERE {where}"
+        join_parent = ""
+        if self.paths or (rows.task and shape.need_to_know_from_parent):
+            join_parent = f" JOIN {parent.name} pp ON pp.{spec.parent_key} = s.{spec.child_key}"
+        columns = f"s.*, {self._extras(rows, 's', 'pp')}"
+        if self.paths:
+            position = f"(row_number() OVER (PARTITION BY s.{spec.child_key} ORDER BY s.id) - 1)"
+            columns += (
+                ", pp._path AS _path" if spec.single else f", pp._path || {position}::int AS _path"
+            )
+        outer = f"SELECT {columns} FROM ({inner}) s{join_parent}"
+        if last is not None:
+            outer += f" WHERE s._rn <= {int(last)}"
+        self.ctes.append(f"{rows.name} AS MATERIALIZED ({outer})")
+        self._audit(rows, rows.name)
+
+        child_route = (*route, sel.key) if spec.single else (*route, sel.key, None)
+        obj, joins = self.object_sql(rows, sel.children, "c", child_route)
+        aggregate = self.name("a")
+        if spec.single:
+            body = (
+                f"SELECT DISTINCT ON (c.{spec.child_key}) c.{spec.child_key} AS k, {obj} AS j"
+                f" FROM {rows.name} c {joins} ORDER BY c.{spec.child_key}, c.id"
+            )
+        else:
+            body = (
+                f"SELECT c.{spec.child_key} AS k, json_agg({obj} ORDER BY c.id) AS j"
+                f" FROM {rows.name} c {joins} GROUP BY c.{spec.child_key}"
+            )
+        self.ctes.append(f"{aggregate} AS ({body})")
+        join = f"LEFT JOIN {aggregate} ON {aggregate}.k = {parent_alias}.{spec.parent_key}"
+        value = f"{aggregate}.j" if spec.single else f"coalesce({aggregate}.j, {EMPTY})"
+        return value, join
+
+    # -- the root connection ---------------------------------------------------------------
+
+    def connection(
+        self, type_name: str, selection: tuple[Selected, ...], *, after: bool, division: bool
+    ) -> Plan:
+        shape = SHAPES[type_name]
+        table = shape.table
+        node_selections = [
+            node.children
+            for edges in selection
+            if edges.name == "edges"
+            for node in edges.children
+            if node.name == "node"
+        ]
+        rows = _Rows("p0", shape, node_selections)
+        self._inspect(rows)
+        self.paths = self._has_denied(shape, node_selections)
+        where = [render(visible(self.principal, shape.model))]
+        if division:
+            where.append(
+                f"{table}.division_code BETWEEN {self.param('division_low')}"
+                f" AND {self.param('division_high')}"
+            )
+        count_where = " AND ".join(where)
+        if after:
+            where.append(f"{table}.id > {self.param('after')}")
+        first = self.param("first")
+        limit = self.param("limit")
+        lookahead = (
+            f"SELECT {table}.* FROM {table} WHERE {' AND '.join(where)}"
+            f" ORDER BY {table}.id LIMIT {limit}"
+        )
+        self.ctes.append(f"n0 AS MATERIALIZED ({lookahead})")
+        path = ", ARRAY[(row_number() OVER (ORDER BY s.id) - 1)::int] AS _path"
+        self.ctes.append(
+            f"p0 AS MATERIALIZED (SELECT s.*, {self._extras(rows, 's', None)}"
+            f"{path if self.paths else ''} FROM n0 s ORDER BY s.id LIMIT {first})"
+        )
+        self._audit(rows, "p0")
+        pairs = []
+        for sel in selection:
+            if sel.name == TYPENAME:
+                expr = _quote(f"{type_name}Connection")
+            elif sel.name == "edges":
+                expr = self._edges(rows, sel, (sel.key,))
+            elif sel.name == "pageInfo":
+                expr = self._page_info(sel, first)
+            elif sel.name == "totalCount":
+                expr = f"(SELECT count(*) FROM {table} WHERE {count_where})"
+            else:
+                raise Unsupported(f"{type_name}Connection.{sel.name}")
+            pairs.append(f"{_quote(sel.key)}, {expr}")
+        columns = [f"json_build_object({', '.join(pairs)})::text", *self.audit_columns]
+        sql = f"WITH {', '.join(self.ctes)} SELECT {', '.join(columns)}"
+        return Plan(sql, tuple(self.params), tuple(self.audits), tuple(self.denials))
+
+    def _edges(self, rows: _Rows, edges: Selected, route: tuple[str | None, ...]) -> str:
+        pairs: list[str] = []
+        joins: list[str] = []
+        for sel in edges.children:
+            if sel.name == TYPENAME:
+                pairs.append(f"{_quote(sel.key)}, {_quote(rows.shape.type_name + 'Edge')}")
+            elif sel.name == "cursor":
+                pairs.append(f"{_quote(sel.key)}, {global_id_sql('cursor', 'p.id')}")
+            elif sel.name == "node":
+                obj, join = self.object_sql(rows, sel.children, "p", (*route, None, sel.key))
+                pairs.append(f"{_quote(sel.key)}, {obj}")
+                joins.append(join)
+            else:
+                raise Unsupported(f"Edge.{sel.name}")
+        edge = f"json_build_object({', '.join(pairs)})"
+        rows_sql = f"SELECT json_agg({edge} ORDER BY p.id) FROM p0 p {' '.join(joins)}"
+        return f"coalesce(({rows_sql}), {EMPTY})"
+
+    def _page_info(self, page_info: Selected, first: str) -> str:
+        cursor = global_id_sql("cursor", "p.id")
+        values = {
+            "hasNextPage": f"((SELECT count(*) FROM n0) > {first})",
+            "hasPreviousPage": "false",
+            "startCursor": f"(SELECT {cursor} FROM p0 p ORDER BY p.id LIMIT 1)",
+            "endCursor": f"(SELECT {cursor} FROM p0 p ORDER BY p.id DESC LIMIT 1)",
+            TYPENAME: "'PageInfo'",
+        }
+        pairs = []
+        for sel in page_info.children:
+            if sel.name not in values:
+                raise Unsupported(f"PageInfo.{sel.name}")
+            pairs.append(f"{_quote(sel.key)}, {values[sel.name]}")
+        return f"json_build_object({', '.join(pairs)})"

@@ -1,0 +1,162 @@
+"""Serves a root connection through a compiled plan: cached per (selection, caller shape),
+executed as one statement, its JSON embedded in the response as is (`orjson.Fragment`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from cachetools import LRUCache
+from graphql import GraphQLError, located_error
+from strawberry.types import Info
+
+from hub.compiled.execution import Prebuilt
+from hub.compiled.plan import AuditSpec, Denial, Plan, Planner
+from hub.compiled.selection import Unsupported, collect, find
+from hub.compiled.shapes import CONNECTIONS, SHAPES, Embedded, Relation
+from hub.domain.divisions import prefix_range
+from hub.errors import ForbiddenField
+from hub.schema.ids import to_global_id
+
+if TYPE_CHECKING:
+    from hub.resolvers.context import HubContext
+
+log = logging.getLogger(__name__)
+
+PLAN_CACHE_SIZE = 512
+
+
+def _child_type(type_name: str, field_name: str) -> str | None:
+    """The object type under a field, for collecting the selection (None for leaves)."""
+    if type_name.endswith("Connection"):
+        if field_name == "edges":
+            return type_name.removesuffix("Connection") + "Edge"
+        return "PageInfo" if field_name == "pageInfo" else None
+    if type_name.endswith("Edge"):
+        return type_name.removesuffix("Edge") if field_name == "node" else None
+    shape = SHAPES.get(type_name)
+    if shape is None:
+        return None
+    spec = shape.fields.get(field_name)
+    if isinstance(spec, Relation):
+        return spec.type_name
+    if isinstance(spec, Embedded):
+        return spec.type_name
+    if spec is None and field_name != "__typename":
+        raise Unsupported(f"{type_name}.{field_name}")
+    return None
+
+
+class CompiledReads:
+    """One per process: the plan cache. Plans depend on the selection and the caller shape."""
+
+    def __init__(self, evaluator: Any) -> None:
+        self.evaluator = evaluator
+        # None remembers "not compiled" for that key too.
+        self._plans: LRUCache[tuple[Any, ...], Plan | None] = LRUCache(maxsize=PLAN_CACHE_SIZE)
+
+    def plan_for(self, key: tuple[Any, ...], build: Any) -> Plan | None:
+        if key in self._plans:
+            return self._plans[key]
+        try:
+            plan = build()
+        except Unsupported as why:
+            log.debug("not compiled: %s", why)
+            plan = None
+        self._plans[key] = plan
+        return plan
+
+    async def connection(
+        self,
+        ctx: HubContext,
+        info: Info,
+        size: int,
+        cursor: int | None,
+        division_prefix: str | None,
+    ) -> orjson.Fragment | Prebuilt | None:
+        """The root connection's JSON, or None when this read is not compiled."""
+        field_name = info.field_name
+        type_name = CONNECTIONS.get(field_name)
+        principal = ctx.principal
+        if type_name is None or principal is None:
+            return None
+        raw = info._raw_info
+        try:
+            selection = collect(
+                (node.selection_set for node in raw.field_nodes),
+                f"{type_name}Connection",
+                _child_type,
+                raw.fragments,
+                info.variable_values,
+            )
+        except Unsupported as why:
+            log.debug("not compiled: %s", why)
+            return None
+        shape_key = (
+            principal.department,
+            principal.level,
+            principal.roles,
+            principal.jurisdiction_prefix,
+            principal.is_citizen,
+            principal.id_number if principal.is_citizen else None,
+        )
+        key = (field_name, selection, shape_key, cursor is not None, division_prefix is not None)
+        plan = self.plan_for(
+            key,
+            lambda: Planner(self.evaluator, principal).connection(
+                type_name, selection, after=cursor is not None, division=division_prefix is not None
+            ),
+        )
+        if plan is None:
+            return None
+        values: dict[str, Any] = {"first": size, "limit": size + 1, "after": cursor}
+        if division_prefix is not None:
+            values["division_low"], values["division_high"] = prefix_range(division_prefix)
+        args = [values[name] for name in plan.params]
+        # A pooled connection of its own, used through the driver: one prepared statement, no
+        # transaction (a single SELECT), nothing for the ORM to track.
+        async with ctx.services.engine.connect() as connection:
+            raw_connection = await connection.get_raw_connection()
+            row = await raw_connection.driver_connection.fetchrow(plan.sql, *args)
+        audited = {spec.column: orjson.loads(row[spec.column]) for spec in plan.audits}
+        _audit(ctx, plan.audits, audited)
+        data = orjson.Fragment(row[0])
+        if not plan.denials:
+            return data
+        return Prebuilt(data, _denied(plan.denials, audited, info.path.key, selection))
+
+
+def _audit(ctx: HubContext, audits: tuple[AuditSpec, ...], audited: dict[int, list[Any]]) -> None:
+    """List the returned rows and their guarded fields in the operation's audit collector."""
+    collector = ctx.audit
+    for spec in audits:
+        with_task, without_task = dict(spec.with_task), dict(spec.without_task)
+        for pk, division_code, task, *_ in audited[spec.column]:
+            touched = collector.row(spec.type_name, to_global_id(spec.type_name, pk), division_code)
+            touched.fields.update(with_task if task else without_task)
+
+
+def _denied(
+    denials: tuple[Denial, ...],
+    audited: dict[int, list[Any]],
+    root_key: str,
+    selection: tuple[Any, ...],
+) -> list[GraphQLError]:
+    """FORBIDDEN_FIELD for each denied field of each returned object, as the gate raises it."""
+    keyed: list[tuple[tuple[Any, ...], GraphQLError]] = []
+    for order, denial in enumerate(denials):
+        found = find(selection, denial.keys_from_root)
+        nodes = [found.node] if found is not None and found.node is not None else None
+        field_ref = f"{denial.type_name}.{denial.field_name}"
+        message = f"not permitted to read {field_ref}"
+        for *_, indexes in audited[denial.column]:
+            positions = iter(indexes)
+            path: list[str | int] = [root_key]
+            path.extend(next(positions) if k is None else k for k in denial.route)
+            path.append(denial.key)
+            error = located_error(ForbiddenField(message, field=field_ref), nodes, path)
+            keyed.append(((len(path), *indexes, order), error))
+    # Shallow objects first, each object's fields in selection order: the resolvers' order.
+    keyed.sort(key=lambda item: item[0])
+    return [error for _, error in keyed]

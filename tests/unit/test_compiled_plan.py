@@ -1,0 +1,114 @@
+"""The compiled read path's planner: what compiles, what falls back, and how the caller's rights
+and the request's values reach the statement (pure: no database)."""
+
+from __future__ import annotations
+
+import pytest
+from graphql import parse
+
+from hub.auth.principal import Principal
+from hub.compiled.plan import Planner
+from hub.compiled.reader import CompiledReads, _child_type
+from hub.compiled.selection import Selected, Unsupported, collect
+from hub.policy.evaluator import PolicyEvaluator
+from hub.policy.loader import load_policy
+from hub.types import Department
+
+EVALUATOR = PolicyEvaluator(load_policy(None))
+PAGE = """{ residents { edges { cursor node { id name idNumber phone address
+  cases { caseNumber entitlement { monthlyAmount payments(last: 3) { period amount } } } } } } }"""
+
+
+def selection(query: str, variables: dict[str, object] | None = None) -> tuple[Selected, ...]:
+    document = parse(query)
+    fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}
+    operation = next(d for d in document.definitions if d.kind == "operation_definition")
+    root = operation.selection_set.selections[0]
+    return collect([root.selection_set], "ResidentConnection", _child_type, fragments, variables or {})
+
+
+def caller(department: str, division: str = "640104000000", **extra: object) -> Principal:
+    return Principal(subject="t", department=Department(department), division_code=division, **extra)  # type: ignore[arg-type]
+
+
+def plan(query: str, who: Principal, *, after: bool = False, division: bool = False):  # type: ignore[no-untyped-def]
+    return Planner(EVALUATOR, who).connection(
+        "Resident", selection(query), after=after, division=division
+    )
+
+
+def test_request_values_are_parameters_and_jurisdiction_is_the_callers() -> None:
+    built = plan(PAGE, caller("civil_affairs"), after=True, division=True)
+    assert set(built.params) == {"division_low", "division_high", "after", "first", "limit"}
+    # The caller's area is part of the plan (plans are cached per caller shape)...
+    assert "'640104000000' AND '640104999999'" in built.sql
+    # ...while the other county's rows cannot appear: its prefix is nowhere.
+    assert "640105" not in built.sql
+
+
+def test_masks_and_need_to_know_come_from_the_policy() -> None:
+    full = plan(PAGE, caller("civil_affairs")).sql
+    partner = plan(PAGE, caller("human_resources")).sql
+    assert "approval_tasks" not in full  # civil affairs sees idNumber FULL without a task
+    assert "approval_tasks.department = 'human_resources'" in partner  # need to know
+    assert "****" in partner and "'**** **** **** '" not in partner  # phone masked, no bank field
+
+
+def test_denied_fields_become_null_with_one_error_per_object() -> None:
+    built = plan(PAGE, caller("public_security"))
+    denied = {(d.type_name, d.field_name, d.route) for d in built.denials}
+    # Amounts are denied to public security, on entitlements and on each payment.
+    assert ("Entitlement", "monthlyAmount", ("edges", None, "node", "cases", None, "entitlement")) in denied
+    assert ("Payment", "amount", ("edges", None, "node", "cases", None, "entitlement", "payments", None)) in denied
+
+
+def test_every_audited_row_set_reports_its_rows() -> None:
+    built = plan(PAGE, caller("human_resources"))
+    assert [a.type_name for a in built.audits] == ["Resident", "Case", "Entitlement", "Payment"]
+    resident = built.audits[0]
+    assert dict(resident.with_task)["idNumber"] == "FULL"
+    assert dict(resident.without_task)["idNumber"] == "MASKED"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ residents { edges { node { household { id } } } } }",
+        "{ residents { edges { node { cases { approvalTasks { id } } } } } }",
+        "{ residents { edges { node { division { name } } } } }",
+    ],
+)
+def test_fields_outside_the_compiled_shapes_fall_back(query: str) -> None:
+    with pytest.raises(Unsupported):
+        selection(query)
+
+
+def test_an_out_of_range_argument_falls_back_so_the_resolver_reports_it() -> None:
+    query = "{ residents { edges { node { entitlements { payments(last: 101) { period } } } } } }"
+    with pytest.raises(Unsupported):
+        plan(query, caller("civil_affairs"))
+
+
+def test_fragments_aliases_and_directives_fold_into_one_selection() -> None:
+    query = """query($with: Boolean!) { residents { edges { node { ...F a: name b: name @include(if: $with) } } } }
+    fragment F on Resident { id ... on Resident { ethnicity } }"""
+    document = parse(query)
+    fragments = {"F": document.definitions[1]}
+    root = document.definitions[0].selection_set.selections[0]
+    shown = collect([root.selection_set], "ResidentConnection", _child_type, fragments, {"with": False})
+    node = shown[0].children[0]
+    assert [s.key for s in node.children] == ["id", "ethnicity", "a"]
+
+
+def test_plans_are_cached_per_selection_and_caller_shape() -> None:
+    reads = CompiledReads(EVALUATOR)
+    builds: list[int] = []
+
+    def build() -> object:
+        builds.append(1)
+        return plan(PAGE, caller("civil_affairs"))
+
+    key = ("residents", selection(PAGE), ("civil_affairs",))
+    first = reads.plan_for(key, build)
+    assert reads.plan_for(("residents", selection(PAGE), ("civil_affairs",)), build) is first
+    assert len(builds) == 1
