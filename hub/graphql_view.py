@@ -101,11 +101,12 @@ class HubGraphQL(GraphQL):  # type: ignore[type-arg]
             principal = request.scope.get("principal")
             context = HubContext(self.services, principal, purpose=purpose, request=request)
             context.embeds_json = True  # responses are written by `encode_json` below
-        async with context.db() as session:
-            await self.services.directory.ensure(session)
-        # A WebSocket lives long and each operation opens its own session; an HTTP request may
-        # never reach an operation (GraphiQL, a refused body), and must not hold a connection.
-        await context.close()
+        if not self.services.directory.loaded:
+            async with context.db() as session:
+                await self.services.directory.ensure(session)
+            # A WebSocket lives long and each operation opens its own session; an HTTP request
+            # may never reach an operation (GraphiQL, a refused body): hold no connection.
+            await context.close()
         return context
 
     async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:

@@ -89,10 +89,11 @@ def _plain_document(document: Mapping[str, Any]) -> bool:
     return is_plain_json(rest) and _plain_resources(document.get("resources"))
 
 
-def canonical_json(document: Mapping[str, Any]) -> bytes:
+def canonical_json(document: Mapping[str, Any], *, plain: bool | None = None) -> bytes:
     """Sorted keys, no whitespace, UTF-8 (no ASCII escaping); control characters stay escaped,
-    so no value can end a line or close a string early."""
-    if _plain_document(document):
+    so no value can end a line or close a string early. `plain`: the caller already knows
+    whether the document is `is_plain_json` (the recorder does, for the events it builds)."""
+    if plain if plain is not None else _plain_document(document):
         try:
             return orjson.dumps(document, default=_default, option=_ORJSON_OPTIONS)
         except (orjson.JSONEncodeError, TypeError):  # e.g. a lone surrogate: as before
@@ -108,10 +109,10 @@ def canonical_json(document: Mapping[str, Any]) -> bytes:
     return text.encode("utf-8")
 
 
-def chain_hash(prev_hash: str, document: Mapping[str, Any]) -> str:
+def chain_hash(prev_hash: str, document: Mapping[str, Any], *, plain: bool | None = None) -> str:
     """The hash of one event: over the previous hash and the event without its own `hash`."""
     body = {k: v for k, v in document.items() if k != "hash"}
-    return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(body)).hexdigest()
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(body, plain=plain)).hexdigest()
 
 
 def join_roles(roles: tuple[str, ...]) -> str | None:

@@ -102,7 +102,8 @@ def build_event(entry: AuditEntry, seq: int, prev_hash: str, clock: Clock) -> Au
         prev_hash=prev_hash,
         hash="",
     )
-    row.hash = chain_hash(prev_hash, event_document(row))
+    # Every value but the client's variables is text, an integer or null, built here.
+    row.hash = chain_hash(prev_hash, event_document(row), plain=is_plain_json(row.variables))
     return row
 
 
@@ -157,37 +158,27 @@ _Settings = tuple["KeyStore | None", CheckpointPolicy, str]
 class _GroupCommit:
     """Group commit for standalone records: concurrent callers share one transaction.
 
-    The first caller to arrive writes everything queued (in batches, until the queue is
-    empty); the others wait for the commit that holds their event. Each caller still returns
-    only once its event is committed, and fails if that commit fails (fail closed). Under
-    load this turns N lock-and-commit round trips into one.
+    A writer task (started by the first caller that finds none running) writes everything
+    queued, in batches, until the queue is empty; each caller waits only for the commit that
+    holds its own event, and fails if that commit fails (fail closed). No caller's response
+    waits for other callers' events. Under load this turns N lock-and-commit round trips
+    into one.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self.sessions = sessions
         self.clock = clock
         self.pending: list[tuple[AuditEntry, _Settings, asyncio.Future[AuditEvent]]] = []
-        self.writing = False
+        self.writer: asyncio.Task[None] | None = None
 
     async def record(self, entry: AuditEntry, settings: _Settings) -> AuditEvent:
-        future: asyncio.Future[AuditEvent] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[AuditEvent] = loop.create_future()
         self.pending.append((entry, settings, future))
-        if not self.writing:
-            self.writing = True
-            try:
-                await self._drain()
-            finally:
-                self.writing = False
-                if self.pending:  # the writer was cancelled: hand the queue on
-                    self.writing = True
-                    asyncio.get_running_loop().create_task(self._drain_then_release())
-        return await future
-
-    async def _drain_then_release(self) -> None:
-        try:
-            await self._drain()
-        finally:
-            self.writing = False
+        if self.writer is None or self.writer.done():
+            self.writer = loop.create_task(self._drain())
+        # The event is written whether or not this caller stays to hear about it.
+        return await asyncio.shield(future)
 
     async def _drain(self) -> None:
         """Write the queue; never raises: each failure is delivered to its caller's future."""

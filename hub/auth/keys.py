@@ -50,6 +50,7 @@ class KeyStore:
         self.clock = clock or SystemClock()
         self.retention_seconds = retention_seconds or DEFAULT_RETENTION_SECONDS
         self._keys: list[SigningKey] = []  # oldest first; the last one signs
+        self._public: dict[str, tuple[SigningKey, ECKey]] = {}
         self._listing: tuple[str, ...] = ()
         self._checked_at = 0.0
 
@@ -128,7 +129,11 @@ class KeyStore:
         """The public key for `kid` among live keys (no retired ones: they sign nothing valid)."""
         for k in self._keys:
             if k.kid == kid:
-                return ECKey.import_key(k.key.as_dict(private=False))
+                # Importing a key costs more than verifying with it: once per key, not per token.
+                cached = self._public.get(kid)
+                if cached is None or cached[0] is not k:
+                    cached = self._public[kid] = (k, ECKey.import_key(k.key.as_dict(private=False)))
+                return cached[1]
         return None
 
     def jwks(self) -> dict[str, Any]:

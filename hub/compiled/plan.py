@@ -206,7 +206,8 @@ class Planner:
         column = len(self.audit_columns) + 1
         path = ", a._path" if self.paths else ""
         self.audit_columns.append(
-            f"(SELECT coalesce(json_agg(json_build_array(a.id, a.division_code, a._task{path})),"
+            f"(SELECT coalesce(json_agg(json_build_array("
+            f"{global_id_sql(rows.shape.type_name, 'a.id')}, a.division_code, a._task{path})),"
             f" {EMPTY}) FROM {source} a)::text"
         )
         self.audits.append(AuditSpec(rows.shape.type_name, column, with_task, without_task))

@@ -13,11 +13,10 @@ from strawberry.types import Info
 
 from hub.compiled.execution import Prebuilt
 from hub.compiled.plan import AuditSpec, Denial, Plan, Planner
-from hub.compiled.selection import Unsupported, collect, find
+from hub.compiled.selection import Selected, Unsupported, collect, find
 from hub.compiled.shapes import CONNECTIONS, SHAPES, Embedded, Relation
 from hub.domain.divisions import prefix_range
 from hub.errors import ForbiddenField
-from hub.schema.ids import to_global_id
 
 if TYPE_CHECKING:
     from hub.resolvers.context import HubContext
@@ -55,6 +54,9 @@ class CompiledReads:
         self.evaluator = evaluator
         # None remembers "not compiled" for that key too.
         self._plans: LRUCache[tuple[Any, ...], Plan | None] = LRUCache(maxsize=PLAN_CACHE_SIZE)
+        self._selections: LRUCache[tuple[Any, ...], tuple[Any, tuple[Selected, ...] | None]] = (
+            LRUCache(maxsize=PLAN_CACHE_SIZE)
+        )
 
     def plan_for(self, key: tuple[Any, ...], build: Any) -> Plan | None:
         if key in self._plans:
@@ -66,6 +68,39 @@ class CompiledReads:
             plan = None
         self._plans[key] = plan
         return plan
+
+    def _selection(self, info: Info, type_name: str) -> tuple[Selected, ...] | None:
+        """The root field's merged selection, remembered per (document node, variables): the
+        parsed document is shared by every request with the same text."""
+        raw = info._raw_info
+        root = raw.field_nodes[0]
+        try:
+            key = (
+                id(root),
+                len(raw.field_nodes),
+                orjson.dumps(info.variable_values, option=orjson.OPT_SORT_KEYS),
+            )
+        except TypeError:
+            key = None
+        if key is not None:
+            found = self._selections.get(key)
+            # The entry holds the node itself, so its id cannot have been reused.
+            if found is not None and found[0] is root:
+                return found[1]
+        try:
+            selection = collect(
+                (node.selection_set for node in raw.field_nodes),
+                f"{type_name}Connection",
+                _child_type,
+                raw.fragments,
+                info.variable_values,
+            )
+        except Unsupported as why:
+            log.debug("not compiled: %s", why)
+            selection = None
+        if key is not None:
+            self._selections[key] = (root, selection)
+        return selection
 
     async def connection(
         self,
@@ -81,17 +116,8 @@ class CompiledReads:
         principal = ctx.principal
         if type_name is None or principal is None:
             return None
-        raw = info._raw_info
-        try:
-            selection = collect(
-                (node.selection_set for node in raw.field_nodes),
-                f"{type_name}Connection",
-                _child_type,
-                raw.fragments,
-                info.variable_values,
-            )
-        except Unsupported as why:
-            log.debug("not compiled: %s", why)
+        selection = self._selection(info, type_name)
+        if selection is None:
             return None
         shape_key = (
             principal.department,
@@ -132,8 +158,8 @@ def _audit(ctx: HubContext, audits: tuple[AuditSpec, ...], audited: dict[int, li
     collector = ctx.audit
     for spec in audits:
         with_task, without_task = dict(spec.with_task), dict(spec.without_task)
-        for pk, division_code, task, *_ in audited[spec.column]:
-            touched = collector.row(spec.type_name, to_global_id(spec.type_name, pk), division_code)
+        for global_id, division_code, task, *_ in audited[spec.column]:
+            touched = collector.row(spec.type_name, global_id, division_code)
             touched.fields.update(with_task if task else without_task)
 
 

@@ -44,6 +44,10 @@ class DivisionDirectory:
             children.setdefault(d.parent_code, []).append(d.code)
         self._by_code, self._children, self._loaded = by_code, children, True
 
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
     async def ensure(self, session: AsyncSession, code: str | None = None) -> None:
         if self._loaded and (code is None or code in self._by_code):
             return

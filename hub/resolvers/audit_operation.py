@@ -74,17 +74,17 @@ def entry_for(
 
 
 class AuditOperation(SchemaExtension):
-    """Writes the operation's audit event, then ends its database session."""
+    """Ends the operation's database session, then writes its audit event."""
 
     async def on_operation(self) -> Any:  # type: ignore[override]
         yield
         ctx = self.execution_context.context
         if not isinstance(ctx, HubContext):
             return
-        try:
-            await self._record(ctx)
-        finally:
-            await ctx.close()
+        # The reads are done: give their connection back before waiting for the audit write,
+        # which needs a connection of its own (holding both could exhaust the pool).
+        await ctx.close()
+        await self._record(ctx)
 
     async def _record(self, ctx: HubContext) -> None:
         ec = self.execution_context

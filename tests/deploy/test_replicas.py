@@ -190,7 +190,7 @@ async def test_replicas_recover_by_themselves_after_the_database_drops_them(
             assert "asyncpg" not in str(during) and "SELECT" not in str(during)
         finally:
             admin_sql(pg_url, f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
-        for replica in (cluster.a, cluster.b):  # no restart: the pools reconnect (pre-ping)
+        for replica in (cluster.a, cluster.b):  # no restart: the pools drop the closed connections
             after = await gql(cluster.http, replica, CASE, cluster.clerk(), id=case["id"])
             assert "errors" not in after, after
         await asyncio.sleep(6.0)  # B's listener retries with backoff capped at 5 s
