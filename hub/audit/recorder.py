@@ -15,6 +15,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 import orjson
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.audit.canonical import chain_hash, event_document, is_plain_json, join_roles
@@ -139,17 +140,29 @@ async def record_many(
     await lock_chain(session)
     head_seq, head_hash = await chain_head(session)
     latest = await last_checkpoint(session) if keys is not None else None
-    rows = []
+    rows: list[AuditEvent] = []
+    unwritten: list[AuditEvent] = []
     for entry in entries:
         row = build_event(entry, head_seq + 1, head_hash, clock)
         head_seq, head_hash = row.seq, row.hash
         rows.append(row)
-        session.add(row)
+        unwritten.append(row)
         if keys is not None and checkpoint_due(latest, head_seq, clock, checkpoints):
-            await session.flush()
+            await _insert(session, unwritten)
             latest = await make_checkpoint(session, keys, clock, issuer=issuer)
-    await session.flush()
+    await _insert(session, unwritten)
     return rows
+
+
+_EVENT_COLUMNS = [(attr.key, attr.columns[0].key) for attr in sa.inspect(AuditEvent).column_attrs]
+
+
+async def _insert(session: AsyncSession, rows: list[AuditEvent]) -> None:
+    """One multi-row INSERT (the rows stay plain objects: nothing for the ORM to track)."""
+    if rows:
+        values = [{column: getattr(row, attr) for attr, column in _EVENT_COLUMNS} for row in rows]
+        await session.execute(sa.insert(AuditEvent.__table__), values)
+        rows.clear()
 
 
 _Settings = tuple["KeyStore | None", CheckpointPolicy, str]

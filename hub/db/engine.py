@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
@@ -13,9 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession  # re-export for
 from hub.config import Settings
 
 
+def json_text(value: Any) -> str:
+    """JSON columns are written compact with orjson (the values read back are the same as with
+    the standard library, which still writes what orjson refuses, e.g. beyond 64-bit
+    integers)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False)
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     url = make_url(settings.database_url)
-    kwargs: dict[str, Any] = {"echo": settings.log_sql}
+    kwargs: dict[str, Any] = {"echo": settings.log_sql, "json_serializer": json_text}
     if url.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 30}
     else:

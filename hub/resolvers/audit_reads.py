@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Text, cast, select
+from sqlalchemy import Select, Text, cast, or_, select
 
 from hub.audit.checkpoints import latest_checkpoint
 from hub.db.models import AuditCheckpoint, AuditEvent
@@ -41,9 +41,15 @@ def events_statement(ctx: HubContext, flt: Any | None) -> Select[Any]:
         stmt = stmt.where(AuditEvent.outcome == flt.outcome.value)
     if flt.resident_id is not None:
         from_global_id(flt.resident_id, "filter.residentId")
-        needle = f'"id": "{flt.resident_id}"'.replace("\\", "\\\\").replace("%", "\\%")
-        needle = needle.replace("_", "\\_")
-        stmt = stmt.where(cast(AuditEvent.resources, Text).like(f"%{needle}%", escape="\\"))
+        # The stored JSON text is compact (orjson) or spaced (older rows): match either.
+        escaped = flt.resident_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        text = cast(AuditEvent.resources, Text)
+        stmt = stmt.where(
+            or_(
+                text.like(f'%"id": "{escaped}"%', escape="\\"),
+                text.like(f'%"id":"{escaped}"%', escape="\\"),
+            )
+        )
     if flt.from_time is not None:
         stmt = stmt.where(AuditEvent.at >= _aware(flt.from_time, "filter.fromTime"))
     if flt.to_time is not None:
