@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from cachetools import LRUCache
 from joserfc import jwt
 from joserfc.errors import BadSignatureError, ExpiredTokenError, JoseError, MissingClaimError
 
@@ -60,6 +61,7 @@ class TokenVerifier:
         self.jwks = jwks_cache or JwksCache()
         self.key_reload_interval = key_reload_interval
         self._issuers = {i.issuer: i for i in settings.trusted_issuers}
+        self._verified: LRUCache[str, tuple[Any, str, dict[str, Any]]] = LRUCache(maxsize=10_000)
         self._keys_reloaded_at = float("-inf")
 
     async def verify(self, token: str) -> Principal:
@@ -158,13 +160,20 @@ class TokenVerifier:
     # -- shared --------------------------------------------------------------------------------
 
     def _decode(self, token: str, key: Any, alg: str, iss: str, aud: str) -> dict[str, Any]:
-        try:
-            claims = jwt.decode(token, key, algorithms=[alg]).claims
-        except BadSignatureError:
-            raise Unauthenticated("bad signature") from None
-        except (JoseError, ValueError, TypeError) as exc:
-            log.info("token refused by the JOSE layer: %s", exc)
-            raise Unauthenticated("invalid token") from None
+        # A token whose signature this key verified once verifies again: remember the claims
+        # (per token text and key object; times, issuer and audience are checked every time).
+        cached = self._verified.get(token)
+        if cached is not None and cached[0] is key and cached[1] == alg:
+            claims = cached[2]
+        else:
+            try:
+                claims = jwt.decode(token, key, algorithms=[alg]).claims
+            except BadSignatureError:
+                raise Unauthenticated("bad signature") from None
+            except (JoseError, ValueError, TypeError) as exc:
+                log.info("token refused by the JOSE layer: %s", exc)
+                raise Unauthenticated("invalid token") from None
+            self._verified[token] = (key, alg, claims)
         registry = jwt.JWTClaimsRegistry(
             now=lambda: int(self.clock.now().timestamp()),
             leeway=LEEWAY_SECONDS,
