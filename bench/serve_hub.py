@@ -1,0 +1,89 @@
+"""Serve mzhub over HTTP for the side-by-side benchmark (bench/compare.py), one configuration.
+
+One uvicorn worker, no access log, uvloop and httptools when installed:
+
+    .venv/bin/python bench/serve_hub.py \\
+        --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/mzhub_bench_compare \\
+        --port 8101 --compiled on --policy on --audit on
+
+The cost budget is raised and the per-minute rate limit switched off, as in read_page.py (a
+partner pulling pages gets a larger per-client budget in production). "--policy off" loads a
+policy that names no field (everything FULL); "--audit off" replaces the audit recorder with a
+no-op in this process only. Neither switch exists in the hub itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from read_page import OPEN_POLICY  # the open policy of the read-page benchmark
+
+from hub.app import create_app
+from hub.config import Hardening, Settings
+from hub.resolvers.audit_operation import AuditOperation
+
+BENCH = Path(__file__).resolve().parent
+WORKDIR = BENCH / ".work"
+
+
+def on_off(value: str) -> bool:
+    if value not in ("on", "off"):
+        raise argparse.ArgumentTypeError(f"expected 'on' or 'off', got {value!r}")
+    return value == "on"
+
+
+def bench_settings(database_url: str, *, compiled: bool, policy: bool) -> Settings:
+    """The settings every mzhub variant of the comparison runs with."""
+    policy_file = None
+    if not policy:
+        policy_file = WORKDIR / "open-policy.yaml"
+        policy_file.parent.mkdir(parents=True, exist_ok=True)
+        policy_file.write_text(OPEN_POLICY, encoding="utf-8")
+    return Settings(
+        database_url=database_url,
+        keys_dir=WORKDIR / "keys",
+        policy_file=policy_file,
+        compiled_reads=compiled,
+        hardening=Hardening(cost_budget=1_000_000, cost_per_minute=0),
+    )
+
+
+def switch_audit_off() -> None:
+    async def skip(self: AuditOperation, ctx: Any) -> None:
+        return None
+
+    AuditOperation._record = skip  # type: ignore[method-assign]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8101)
+    parser.add_argument("--compiled", type=on_off, default=True, metavar="on|off")
+    parser.add_argument("--policy", type=on_off, default=True, metavar="on|off")
+    parser.add_argument("--audit", type=on_off, default=True, metavar="on|off")
+    args = parser.parse_args()
+
+    if not args.audit:
+        switch_audit_off()
+    settings = bench_settings(args.database_url, compiled=args.compiled, policy=args.policy)
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        workers=1,
+        access_log=False,
+        log_level="warning",
+        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        http="httptools" if importlib.util.find_spec("httptools") else "h11",
+    )
+
+
+if __name__ == "__main__":
+    main()
