@@ -192,6 +192,25 @@ class Planner:
             )
         return ", ".join(extras)
 
+    def _columns(self, rows: _Rows, *keys: str) -> str:
+        """Only the columns the selections, the audit, need to know and `keys` read: narrower
+        rows make the page and each subquery cheaper than `table.*`."""
+        shape = rows.shape
+        own = () if shape.need_to_know_from_parent else (shape.need_to_know or ())
+        needed = {"id", "division_code", *keys, *own}
+        for selection in rows.selections:
+            for sel in selection:
+                spec = shape.fields.get(sel.name)
+                if isinstance(spec, Column | Guarded):
+                    needed.add(spec.column)
+                elif isinstance(spec, Embedded):
+                    needed.update(c.column for c in spec.fields.values())
+                    if spec.present:
+                        needed.add(spec.present)
+                elif isinstance(spec, Relation):
+                    needed.add(spec.parent_key)
+        return ", ".join(f"{shape.table}.{c}" for c in sorted(needed))
+
     def _has_denied(self, shape: Shape, selections: list[tuple[Selected, ...]]) -> bool:
         for selection in selections:
             for sel in selection:
@@ -330,7 +349,7 @@ class Planner:
         self._inspect(rows)
         table = shape.table
         inner = (
-            f"SELECT {table}.* FROM {table}"
+            f"SELECT {self._columns(rows, spec.child_key)} FROM {table}"
             f" WHERE {table}.{spec.child_key} = {parent_alias}.{spec.parent_key}"
             f" AND {render(visible(self.principal, shape.model))}"
         )
@@ -383,7 +402,7 @@ class Planner:
         first = self.param("first")
         limit = self.param("limit")
         lookahead = (
-            f"SELECT {table}.* FROM {table} WHERE {' AND '.join(where)}"
+            f"SELECT {self._columns(rows)} FROM {table} WHERE {' AND '.join(where)}"
             f" ORDER BY {table}.id LIMIT {limit}"
         )
         self.ctes.append(f"n0 AS MATERIALIZED ({lookahead})")
