@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import re
 from typing import Any
@@ -139,10 +140,12 @@ class HubGraphQL(GraphQL):  # type: ignore[type-arg]
     def encode_json(self, data: object) -> str:
         # orjson writes prebuilt JSON (`orjson.Fragment`, from the compiled read path) as is.
         # Text, not bytes: the WebSocket transport sends bytes as binary frames.
-        return orjson.dumps(data).decode()
-
-    def decode_json(self, data: str | bytes) -> object:
-        return orjson.loads(data)
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:
+            # Beyond 64-bit integers (a client's variables echoed by the audit log's JSON
+            # fields): the standard library writes them exactly.
+            return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
     async def process_result(
         self, request: Request, result: ExecutionResult

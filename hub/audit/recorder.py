@@ -161,7 +161,8 @@ async def _insert(session: AsyncSession, rows: list[AuditEvent]) -> None:
     """One multi-row INSERT (the rows stay plain objects: nothing for the ORM to track)."""
     if rows:
         values = [{column: getattr(row, attr) for attr, column in _EVENT_COLUMNS} for row in rows]
-        await session.execute(sa.insert(AuditEvent.__table__), values)
+        table: Any = AuditEvent.__table__  # Core, not the ORM's bulk path
+        await session.execute(sa.insert(table), values)
         rows.clear()
 
 

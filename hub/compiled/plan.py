@@ -109,7 +109,8 @@ class Plan:
 
 @dataclass
 class _Rows:
-    """A materialized row set of one shape (a CTE), and what its selections need from it."""
+    """The rows of one shape at one place in the selection (the page, or a relation's rows per
+    parent row), and what its selections need from them."""
 
     name: str
     shape: Shape
@@ -180,8 +181,12 @@ class Planner:
         if rows.task:
             assert shape.need_to_know is not None
             source = parent_alias if shape.need_to_know_from_parent else alias
-            resident, household = (sa.literal_column(f"{source}.{c}") for c in shape.need_to_know)
-            holds = holds_open_task(self.principal.department.value, resident, household)
+            resident, household = shape.need_to_know
+            holds = holds_open_task(
+                self.principal.department.value,
+                sa.literal_column(f"{source}.{resident}"),
+                sa.literal_column(f"{source}.{household}"),
+            )
             extras.append(f"{render(holds)} AS _task")
         else:
             extras.append("false AS _task")
@@ -250,11 +255,10 @@ class Planner:
         selection: tuple[Selected, ...],
         alias: str,
         route: tuple[str | None, ...],
-    ) -> tuple[str, str]:
+    ) -> str:
         """The JSON object of one row of `rows` (as `alias`) at `route` (response keys, None for
-        list indexes, from below the root field), and the joins it needs."""
+        list indexes, from below the root field)."""
         pairs: list[str] = []
-        joins: list[str] = []
         shape = rows.shape
         for sel in selection:
             if sel.name == TYPENAME:
@@ -274,15 +278,13 @@ class Planner:
             elif isinstance(spec, Embedded):
                 expr = self._embedded(spec, sel.children, alias)
             elif isinstance(spec, Relation):
-                expr, join = self._relation(rows, spec, sel, alias, route)
-                if join:
-                    joins.append(join)
+                expr = self._relation(rows, spec, sel, alias, route)
             else:  # pragma: no cover - shapes are declared above
                 raise Unsupported(sel.name)
             pairs.append(f"{_quote(sel.key)}, {expr}")
         if len(pairs) > 50:
             raise Unsupported("more than 50 keys in one object")
-        return f"json_build_object({', '.join(pairs)})", " ".join(joins)
+        return f"json_build_object({', '.join(pairs)})"
 
     def _deny(self, rows: _Rows, route: tuple[str | None, ...], sel: Selected) -> None:
         assert rows.audit_column is not None  # guarded fields make a row set audited
@@ -306,7 +308,7 @@ class Planner:
             return full
         assert decision.mask is not None
         mask = MASKS[decision.mask]
-        context = [sa.literal_column(f"{alias}._township") for _ in mask.context]
+        context: list[Any] = [sa.literal_column(f"{alias}._township") for _ in mask.context]
         masked_sql = render(mask.sql(sa.literal_column(f"{alias}.{spec.column}"), *context))
         masked = value_sql(spec.kind, masked_sql) if spec.kind != "decimal" else masked_sql
         if decision.need_to_know and decision.grant is Grant.FULL:
@@ -335,7 +337,7 @@ class Planner:
         sel: Selected,
         parent_alias: str,
         route: tuple[str | None, ...],
-    ) -> tuple[str, str]:
+    ) -> str:
         """A correlated subquery per parent row: for pages of tens of rows, a few index lookups
         each, cheaper than materializing and hashing whole row sets."""
         shape = SHAPES[spec.type_name]
@@ -366,12 +368,11 @@ class Planner:
         self._audit(rows)
 
         child_route = (*route, sel.key) if spec.single else (*route, sel.key, None)
-        obj, joins = self.object_sql(rows, sel.children, alias, child_route)
-        assert not joins  # relations are correlated subqueries: nothing to join
+        obj = self.object_sql(rows, sel.children, alias, child_route)
         if spec.single:
-            return f"(SELECT {obj} FROM ({rows_sql}) {alias})", ""
+            return f"(SELECT {obj} FROM ({rows_sql}) {alias})"
         aggregate = f"SELECT json_agg({obj} ORDER BY {alias}.id) FROM ({rows_sql}) {alias}"
-        return f"coalesce(({aggregate}), {EMPTY})", ""
+        return f"coalesce(({aggregate}), {EMPTY})"
 
     # -- the root connection ---------------------------------------------------------------
 
@@ -431,21 +432,18 @@ class Planner:
 
     def _edges(self, rows: _Rows, edges: Selected, route: tuple[str | None, ...]) -> str:
         pairs: list[str] = []
-        joins: list[str] = []
         for sel in edges.children:
             if sel.name == TYPENAME:
                 pairs.append(f"{_quote(sel.key)}, {_quote(rows.shape.type_name + 'Edge')}")
             elif sel.name == "cursor":
                 pairs.append(f"{_quote(sel.key)}, {global_id_sql('cursor', 'p.id')}")
             elif sel.name == "node":
-                obj, join = self.object_sql(rows, sel.children, "p", (*route, None, sel.key))
+                obj = self.object_sql(rows, sel.children, "p", (*route, None, sel.key))
                 pairs.append(f"{_quote(sel.key)}, {obj}")
-                if join:
-                    joins.append(join)
             else:
                 raise Unsupported(f"Edge.{sel.name}")
         edge = f"json_build_object({', '.join(pairs)})"
-        rows_sql = f"SELECT json_agg({edge} ORDER BY p.id) FROM p0 p {' '.join(joins)}"
+        rows_sql = f"SELECT json_agg({edge} ORDER BY p.id) FROM p0 p"
         return f"coalesce(({rows_sql}), {EMPTY})"
 
     def _page_info(self, page_info: Selected, first: str) -> str:

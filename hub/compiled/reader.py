@@ -144,13 +144,15 @@ class CompiledReads:
         # transaction (a single SELECT), nothing for the ORM to track.
         async with ctx.services.engine.connect() as connection:
             raw_connection = await connection.get_raw_connection()
-            row = await raw_connection.driver_connection.fetchrow(plan.sql, *args)
+            driver: Any = raw_connection.driver_connection
+            row = await driver.fetchrow(plan.sql, *args)
         audited = {spec.column: orjson.loads(row[spec.column]) for spec in plan.audits}
         _audit(ctx, plan.audits, audited)
         data = orjson.Fragment(row[0])
         if not plan.denials:
             return data
-        return Prebuilt(data, _denied(plan.denials, audited, info.path.key, selection))
+        root_key = str(info.path.key)  # the root field's response key (its alias, if any)
+        return Prebuilt(data, _denied(plan.denials, audited, root_key, selection))
 
 
 def _audit(ctx: HubContext, audits: tuple[AuditSpec, ...], audited: dict[int, list[Any]]) -> None:

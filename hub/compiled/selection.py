@@ -66,7 +66,7 @@ def _directive_allows(node: Any, variables: Mapping[str, Any]) -> bool:
 def _value(node: ValueNode, variables: Mapping[str, Any]) -> Any:
     if isinstance(node, VariableNode):
         return variables.get(node.name.value)
-    return value_from_ast_untyped(node, variables)
+    return value_from_ast_untyped(node, dict(variables))
 
 
 def _freeze(value: Any) -> Any:

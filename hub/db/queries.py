@@ -21,7 +21,7 @@ def count_of(stmt: Select[Any]) -> Select[Any]:
     return select(func.count()).select_from(stmt.order_by(None).subquery())
 
 
-def open_tasks(department: str) -> Select[Any]:
+def open_tasks(department: str) -> Select[int, int | None]:
     """Cases on which `department` holds a PENDING task: the one definition of need to know."""
     return (
         select(Case.applicant_id, Case.household_id)
@@ -32,7 +32,7 @@ def open_tasks(department: str) -> Select[Any]:
 
 def open_task_subjects(
     department: str, resident_ids: Sequence[int], household_ids: Sequence[int]
-) -> Select[Any]:
+) -> Select[int, int | None]:
     """Applicants and households on whose cases `department` holds a PENDING task."""
     matches: list[ColumnElement[bool]] = []
     if resident_ids:

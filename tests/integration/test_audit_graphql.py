@@ -111,3 +111,18 @@ def test_stream_resumes_from_a_seq_without_gaps(hub: Hub) -> None:
             assert later["operationName"] == "Later" and later["seq"] > 3
             ws.send_json({"id": "1", "type": "complete"})
     hub.services.engine.sync_engine.dispose(close=False)
+
+
+async def test_variables_beyond_64_bits_are_recorded_and_read_back_exactly(
+    client: Any, hub: Hub, world: World
+) -> None:
+    big = 10**30  # a client may send any JSON number; the audit keeps what it sent
+    body = {"query": "query Big { serviceItems { code } }", "variables": {"n": big}}
+    assert (await client.post("/graphql", json=body)).status_code == 200
+    query = '{ auditEvents(first: 5, filter: {operationName: "Big"}) { edges { node { variables } } } }'
+    response = await client.post(
+        "/graphql", json={"query": query}, headers={"Authorization": f"Bearer {auditor(hub)}"}
+    )
+    assert response.status_code == 200
+    edges = response.json()["data"]["auditEvents"]["edges"]
+    assert [e["node"]["variables"] for e in edges] == [{"n": big}]
