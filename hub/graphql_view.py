@@ -6,14 +6,16 @@ import contextvars
 import json
 import logging
 import re
+from collections.abc import MutableMapping
 from typing import Any
 
 import orjson
+from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -24,6 +26,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from hub.errors import Unauthenticated
+from hub.hardening.transport import PARSED_BODY_KEY
 from hub.metrics import HubMetrics
 from hub.resolvers.context import HubContext
 from hub.resolvers.live import LiveContext
@@ -38,6 +41,16 @@ _BEARER = re.compile(r"Bearer ([A-Za-z0-9\-._~+/]+=*)", re.IGNORECASE)
 _operation_context: contextvars.ContextVar[LiveContext | None] = contextvars.ContextVar(
     "hub_ws_operation_context", default=None
 )
+
+
+def _encode(data: object) -> bytes:
+    # orjson writes prebuilt JSON (`orjson.Fragment`, from the compiled read path) as is.
+    try:
+        return orjson.dumps(data)
+    except TypeError:
+        # Beyond 64-bit integers (a client's variables echoed by the audit log's JSON fields):
+        # the standard library writes them exactly.
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def purpose_of(request: Request | WebSocket) -> str | None:
@@ -79,8 +92,15 @@ class HubTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         await super().run_operation(operation)
 
 
+class _RequestAdapter(StarletteRequestAdapter):
+    @property
+    def scope(self) -> MutableMapping[str, Any]:
+        return self._request.scope
+
+
 class HubGraphQL(GraphQL):  # type: ignore[type-arg]
     graphql_transport_ws_handler_class = HubTransportWSHandler
+    request_adapter_class = _RequestAdapter
 
     def __init__(self, schema: Any, services: Services, metrics: HubMetrics) -> None:
         super().__init__(
@@ -91,6 +111,13 @@ class HubGraphQL(GraphQL):  # type: ignore[type-arg]
         )
         self.services = services
         self.metrics = metrics
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        # As strawberry's (no status yet, no headers), without editing the headers it built.
+        sub_response = Response()
+        sub_response.status_code = None  # type: ignore[assignment]
+        sub_response.raw_headers.clear()  # its only one: `content-length: 0`
+        return sub_response
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> HubContext:
         purpose = purpose_of(request)
@@ -109,6 +136,35 @@ class HubGraphQL(GraphQL):  # type: ignore[type-arg]
             # may never reach an operation (GraphiQL, a refused body): hold no connection.
             await context.close()
         return context
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """As strawberry's, reusing the JSON object TransportRules parsed from a POST body
+        (an object, sent as application/json); strawberry would parse the body again."""
+        data = getattr(request, "scope", {}).get(PARSED_BODY_KEY)
+        if not isinstance(data, dict) or request.method != "POST" or self._stream_transport_map:
+            return await super().parse_http_body(request)
+        query, variables, extensions = (data.get(k) for k in ("query", "variables", "extensions"))
+        if not isinstance(query, str | None):
+            raise HTTPException(
+                400, "The GraphQL operation's `query` must be a string or null, if provided."
+            )
+        if not isinstance(variables, dict | None):
+            raise HTTPException(
+                400, "The GraphQL operation's `variables` must be an object or null, if provided."
+            )
+        if not isinstance(extensions, dict | None):
+            raise HTTPException(
+                400,
+                "The GraphQL operation's `extensions` must be an object or null, if provided.",
+            )
+        return GraphQLRequestData(
+            query=query,
+            variables=variables,
+            operation_name=data.get("operationName"),
+            extensions=extensions,
+        )
 
     async def on_ws_connect(self, context: Any) -> UnsetType | dict[str, object] | None:
         """Authenticate `connection_init`: payload `{"Authorization": "Bearer <token>"}`, else
@@ -138,14 +194,20 @@ class HubGraphQL(GraphQL):  # type: ignore[type-arg]
         return UNSET
 
     def encode_json(self, data: object) -> str:
-        # orjson writes prebuilt JSON (`orjson.Fragment`, from the compiled read path) as is.
         # Text, not bytes: the WebSocket transport sends bytes as binary frames.
-        try:
-            return orjson.dumps(data).decode()
-        except TypeError:
-            # Beyond 64-bit integers (a client's variables echoed by the audit log's JSON
-            # fields): the standard library writes them exactly.
-            return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        return _encode(data).decode()
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        # As strawberry's, with orjson's bytes as the body (not text the response re-encodes).
+        response = Response(_encode(response_data), media_type="application/json")
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily
@@ -80,6 +81,9 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: HubMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        # The labelled series, looked up once each (`labels()` costs a lock and a dict build).
+        self._latency: dict[str, Any] = {}
+        self._requests: dict[tuple[str, str, int], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,5 +103,19 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            self.metrics.latency.labels(label).observe(time.perf_counter() - started)
-            self.metrics.requests.labels(scope.get("method", ""), label, str(status)).inc()
+            elapsed = time.perf_counter() - started
+            latency = self._latency.get(label)
+            if latency is None:
+                latency = self._latency[label] = self.metrics.latency.labels(label)
+            latency.observe(elapsed)
+            key = (scope.get("method", ""), label, status)
+            counter = self._requests.get(key)
+            if counter is None:
+                # Methods are the client's to choose: only a bounded set of series is cached.
+                counter = self.metrics.requests.labels(key[0], label, str(status))
+                if len(self._requests) < _MAX_CACHED_SERIES:
+                    self._requests[key] = counter
+            counter.inc()
+
+
+_MAX_CACHED_SERIES = 256

@@ -29,13 +29,13 @@ ASGIApp = Callable[[Scope, Receive, Send], Any]
 # RFC 6750 §2.1 b64token.
 _BEARER = re.compile(r"Bearer ([A-Za-z0-9\-._~+/]+=*)", re.IGNORECASE)
 _IDENTITY_HEADERS = frozenset(
-    f"x-{name}"
+    b"x-" + name
     for name in (
-        "department", "division", "division-code", "roles", "role", "scope", "scopes",
-        "subject", "sub", "user", "user-id", "principal", "client-id", "id-number",
-        "auth-user", "remote-user", "forwarded-user",
+        b"department", b"division", b"division-code", b"roles", b"role", b"scope", b"scopes",
+        b"subject", b"sub", b"user", b"user-id", b"principal", b"client-id", b"id-number",
+        b"auth-user", b"remote-user", b"forwarded-user",
     )
-) | {"remote-user"}  # fmt: skip
+) | {b"remote-user"}  # fmt: skip
 
 
 class AuthMiddleware:
@@ -57,17 +57,25 @@ class AuthMiddleware:
         self.app = app
         self.verifier_getter = verifier_getter
         self.protected_paths = tuple(protected_paths)
+        self._protected_prefixes = tuple(p.rstrip("/") + "/" for p in self.protected_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers = [(k.decode("latin-1").lower(), v) for k, v in scope.get("headers", [])]
-        _warn_identity_headers(headers, scope)
+        authorizations: list[bytes] = []
+        identity: list[bytes] = []
+        for key, value in scope.get("headers", []):
+            key = key.lower()
+            if key == b"authorization":
+                authorizations.append(value)
+            elif key in _IDENTITY_HEADERS:
+                identity.append(key)
+        if identity:
+            _warn_identity_headers(identity, scope)
         verifier = self.verifier_getter()
         scope["verifier"] = verifier
         scope["principal"] = None
-        authorizations = [v for k, v in headers if k == "authorization"]
         if scope["type"] == "websocket":
             if authorizations:
                 try:
@@ -90,7 +98,7 @@ class AuthMiddleware:
         await self.app(scope, receive, send)
 
     def _is_protected(self, path: str) -> bool:
-        return any(path == p or path.startswith(p.rstrip("/") + "/") for p in self.protected_paths)
+        return path in self.protected_paths or path.startswith(self._protected_prefixes)
 
 
 async def _authenticate(verifier: TokenVerifier, authorizations: list[bytes]) -> Principal:
@@ -162,13 +170,11 @@ def _quote(message: str) -> str:
     return "".join(c for c in message if c.isprintable() and c not in '"\\')
 
 
-def _warn_identity_headers(headers: list[tuple[str, bytes]], scope: Scope) -> None:
-    names = sorted({k for k, _ in headers if k in _IDENTITY_HEADERS})
-    if names:
-        client = scope.get("client") or ("?", 0)
-        log.warning(
-            "ignored identity header(s) %s from %s on %s (identity comes from the token only)",
-            ", ".join(names),
-            client[0],
-            scope.get("path", ""),
-        )
+def _warn_identity_headers(names: list[bytes], scope: Scope) -> None:
+    client = scope.get("client") or ("?", 0)
+    log.warning(
+        "ignored identity header(s) %s from %s on %s (identity comes from the token only)",
+        ", ".join(sorted({n.decode("latin-1") for n in names})),
+        client[0],
+        scope.get("path", ""),
+    )

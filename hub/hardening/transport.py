@@ -21,6 +21,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 GRAPHQL_PATH = "/graphql"
+# The JSON object of a POST /graphql body, as parsed from the body the app receives.
+PARSED_BODY_KEY = "hub.graphql_payload"
 JSON_TYPES = ("application/json",)
 _OPERATION_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,127}")
 
@@ -121,6 +123,9 @@ class TransportRules:
             body = None
         if body is None:
             body = json.dumps(payload).encode()
+        else:
+            # The GraphQL view takes the object parsed here rather than parse the body again.
+            scope[PARSED_BODY_KEY] = payload
         await self.app(scope, _replay(body, receive), send)
 
     async def _document(self, document_id: object) -> str | None:

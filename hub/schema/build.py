@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
 import logging
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError, GraphQLObjectType
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.context import (
+    ExecutingContextManager,
+    ExtensionContextManagerBase,
+    OperationContextManager,
+    ParsingContextManager,
+    ValidationContextManager,
+    WrappedHook,
+)
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
@@ -31,10 +46,81 @@ log = logging.getLogger("hub.graphql")
 NODE_TYPES = [Resident, Household, Case, ApprovalTask, Entitlement, Payment]
 
 
+_HOOK_WRAPPERS: dict[Any, tuple[Callable[..., Any], bool] | None] = {}
+
+
+class _KnownHooks(ExtensionContextManagerBase):
+    """Strawberry inspects each extension's hook and wraps it in a new context-manager function
+    for every stage of every operation; the wrapper of a generator hook is made once here.
+    Entering and leaving the hooks is strawberry's own code."""
+
+    __slots__ = ()
+
+    def get_hook(self, extension: SchemaExtension) -> WrappedHook | None:
+        function = getattr(type(extension), self.HOOK_NAME)
+        if function is self.default_hook:
+            return None
+        if function not in _HOOK_WRAPPERS:
+            if inspect.isasyncgenfunction(function):
+                _HOOK_WRAPPERS[function] = (contextlib.asynccontextmanager(function), True)
+            elif inspect.isgeneratorfunction(function):
+                _HOOK_WRAPPERS[function] = (contextlib.contextmanager(function), False)
+            else:
+                _HOOK_WRAPPERS[function] = None
+        found = _HOOK_WRAPPERS[function]
+        if found is None:  # a plain function: strawberry wraps it (with the extension)
+            return super().get_hook(extension)
+        wrapper, is_async = found
+        return WrappedHook(extension, functools.partial(wrapper, extension), is_async)
+
+    async def __aenter__(self) -> None:
+        if self.hooks:
+            await super().__aenter__()
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        if self.hooks:
+            await super().__aexit__(*exc_info)
+
+
+class _Operation(_KnownHooks, OperationContextManager):
+    __slots__ = ()
+
+
+class _Validation(_KnownHooks, ValidationContextManager):
+    __slots__ = ()
+
+
+class _Parsing(_KnownHooks, ParsingContextManager):
+    __slots__ = ()
+
+
+class _Executing(_KnownHooks, ExecutingContextManager):
+    __slots__ = ()
+
+
+class HubExtensionsRunner(SchemaExtensionsRunner):
+    def operation(self) -> OperationContextManager:
+        return _Operation(self.extensions)
+
+    def validation(self) -> ValidationContextManager:
+        return _Validation(self.extensions)
+
+    def parsing(self) -> ParsingContextManager:
+        return _Parsing(self.extensions)
+
+    def executing(self) -> ExecutingContextManager:
+        return _Executing(self.extensions)
+
+
 class HubSchema(strawberry.federation.Schema):
     """The served schema: an Apollo Federation v2 subgraph (`_entities`, `_service`)."""
 
     production: bool = False
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return HubExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
