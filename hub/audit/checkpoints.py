@@ -53,13 +53,20 @@ async def make_checkpoint(
     latest = await last_checkpoint(session)
     if latest is not None and latest.seq == seq:
         return latest
-    at = clock.now()
-    claims = {"seq": seq, "hash": head_hash, "at": format_instant(at), "iss": issuer}
-    jws = keys.sign(claims, {"typ": CHECKPOINT_TYP})
-    checkpoint = AuditCheckpoint(seq=seq, hash=head_hash, at=at, jws=jws)
+    checkpoint = signed_checkpoint(keys, clock, seq, head_hash, issuer=issuer)
     session.add(checkpoint)
     await session.flush()
     return checkpoint
+
+
+def signed_checkpoint(
+    keys: KeyStore, clock: Clock, seq: int, head_hash: str, *, issuer: str = DEFAULT_ISSUER
+) -> AuditCheckpoint:
+    """The checkpoint row of the head (seq, hash), signed now; not yet written."""
+    at = clock.now()
+    claims = {"seq": seq, "hash": head_hash, "at": format_instant(at), "iss": issuer}
+    jws = keys.sign(claims, {"typ": CHECKPOINT_TYP})
+    return AuditCheckpoint(seq=seq, hash=head_hash, at=at, jws=jws)
 
 
 def checkpoint_due(

@@ -77,6 +77,16 @@ class ResourceTouch:
 
 
 @dataclass(frozen=True, slots=True)
+class ResourceDocuments:
+    """An event's resource list already written as the recorder writes it: a JSON array of
+    `{"divisionCode","fields":[{"field","grant"}],"id","type"}` objects in canonical form
+    (keys sorted, no spaces, each resource once), as the compiled read statement builds it.
+    The recorder stores and hashes this text as it is."""
+
+    json: str
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One operation to record. `variables` are raw: the recorder masks them before storing."""
 
@@ -88,7 +98,7 @@ class AuditEntry:
     variables: Mapping[str, Any] | None = None
     purpose: str | None = None
     policy_version: str | None = None
-    resources: tuple[ResourceTouch, ...] = ()
+    resources: tuple[ResourceTouch, ...] | ResourceDocuments = ()
 
     def __post_init__(self) -> None:
         # Coerce (and so validate) plain strings; a wrong kind fails here, not at commit.
@@ -96,4 +106,5 @@ class AuditEntry:
         object.__setattr__(self, "outcome", Outcome(self.outcome))
         if self.purpose is not None and len(self.purpose) > PURPOSE_MAX:
             object.__setattr__(self, "purpose", self.purpose[:PURPOSE_MAX])
-        object.__setattr__(self, "resources", tuple(self.resources))
+        if not isinstance(self.resources, ResourceDocuments):
+            object.__setattr__(self, "resources", tuple(self.resources))

@@ -1,15 +1,20 @@
 """Compiles a root connection's selection and a caller shape into one PostgreSQL statement.
 
 The statement materializes the page (`n0`, with one look-ahead row, and `p0`) and builds each
-object's JSON (`json_build_object`, `json_agg`) with one correlated subquery per relation: for
+object's JSON (`json_build_object`, `json_agg`) with one lateral subquery per relation: for
 pages of tens of rows that is a few index lookups per row, which measured about half the
 database time of materializing and hash-joining whole row sets (bench/README.md). The
 caller's jurisdiction (`visible`), masks (`MASKS[...].sql`) and need to know
 (`holds_open_task`) are the hub's own SQLAlchemy expressions, rendered once per plan; request
-values (page size, cursor, filter) stay bind parameters. Besides the JSON, the statement returns
-for each audited row set `[[globalId, divisionCode, hasOpenTask, path?], ...]` (the rows reached
-again through lateral joins from the page), so the audit event lists
-the same rows and fields as on the resolver path without walking the JSON in Python.
+values (page size, cursor, filter) stay bind parameters.
+
+Each lateral subquery returns two columns: the JSON of its rows (`j`) and the audit event's
+resource documents for those rows and everything below them (`a`), written in the audit log's
+canonical JSON (`{"divisionCode":..,"fields":[..],"id":..,"type":..}`, keys sorted, no spaces),
+so one pass over the rows yields both the answer and what the audit event lists, and the
+recorder stores and hashes that text without building an object per row. A plan with denied
+fields also returns, per audited row set, `[[globalId, divisionCode, hasOpenTask, path], ...]`
+(the rows reached again from the page) for the FORBIDDEN_FIELD errors' paths.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -75,6 +81,34 @@ def value_sql(kind: str, expr: str) -> str:
     return expr
 
 
+def _grants_json(grants: tuple[tuple[str, Grant], ...]) -> str:
+    # Field names and grants are plain ASCII: orjson writes the canonical form.
+    return orjson.dumps(
+        [{"field": f, "grant": str(g)} for f, g in grants], option=orjson.OPT_SORT_KEYS
+    ).decode()
+
+
+def _document_sql(
+    alias: str,
+    type_name: str,
+    with_task: tuple[tuple[str, Grant], ...],
+    without_task: tuple[tuple[str, Grant], ...],
+) -> str:
+    """The resource document of the row `alias` as the recorder writes it: canonical JSON,
+    keys sorted, no spaces. Global ids and type names need no escaping; the division code
+    goes through `to_json`."""
+    fields = _quote(_grants_json(without_task))
+    if with_task != without_task:
+        fields = f"CASE WHEN {alias}._task THEN {_quote(_grants_json(with_task))} ELSE {fields} END"
+    division = f"coalesce(to_json({alias}.division_code)::text, 'null')"
+    global_id = global_id_sql(type_name, f"{alias}.id")
+    tail = _quote(f'","type":"{type_name}"}}')
+    return (
+        f"""('{{"divisionCode":' || {division} || ',"fields":' || {fields}"""
+        f""" || ',"id":"' || {global_id} || {tail})"""
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class AuditSpec:
     """One audited row set: which result column lists its rows, and the grants of the guarded
@@ -101,10 +135,15 @@ class Denial:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
+    """`sql` returns the JSON, the resource documents (comma-separated, or NULL for none) and,
+    for `denials`, the row lists of `audits`. `unique_resources`: no resource can be listed
+    twice (each audited type is reached by one path only), so the documents need no merging."""
+
     sql: str
     params: tuple[str, ...]
     audits: tuple[AuditSpec, ...]
     denials: tuple[Denial, ...] = ()
+    unique_resources: bool = True
 
 
 @dataclass
@@ -119,6 +158,12 @@ class _Rows:
     township: bool = False
     guarded: dict[str, Decision] = field(default_factory=dict)
     audit_column: int | None = None
+    # This row's resource document (SQL text), or None when these rows are not audited.
+    document: str | None = None
+    # LEFT JOIN LATERAL clauses of the relations read on these rows, and the aliases of those
+    # whose audit text (`a`) belongs to each row's.
+    laterals: list[str] = field(default_factory=list)
+    child_audits: list[str] = field(default_factory=list)
     # How the audit reaches these rows from the page: (alias, rows query correlated to the
     # previous alias) per level below p0, and the aliases whose `_pos` make up the path.
     chain: tuple[tuple[str, str], ...] = ()
@@ -135,6 +180,8 @@ class Planner:
         self.params: list[str] = []
         self.audit_columns: list[str] = []
         self.audits: list[AuditSpec] = []
+        self.audited_types: list[str] = []
+        self.edges: list[str] = []  # the page's aggregates, one per `edges` selection
         self.denials: list[Denial] = []
         # Whether row sets carry their path (indexes from the root), for denied-field errors.
         self.paths = False
@@ -231,21 +278,35 @@ class Planner:
     def _audit(self, rows: _Rows) -> None:
         if not rows.shape.always_audited and not rows.guarded:
             return
+        type_name = rows.shape.type_name
         with_task = tuple((f, d.grant) for f, d in sorted(rows.guarded.items()))
         without_task = tuple((f, d.effective(False)) for f, d in sorted(rows.guarded.items()))
-        column = len(self.audit_columns) + 1
+        self.audited_types.append(type_name)
+        rows.document = _document_sql(rows.name, type_name, with_task, without_task)
+        if not self.paths:
+            return
+        column = len(self.audit_columns) + 2
         source = "p0 p" + "".join(f" CROSS JOIN LATERAL ({sql}) {a}" for a, sql in rows.chain)
         a = rows.chain[-1][0] if rows.chain else "p"
-        path = ""
-        if self.paths:
-            path = ", ARRAY[" + ", ".join(f"{x}._pos" for x in rows.positions) + "]::int[]"
+        path = ", ARRAY[" + ", ".join(f"{x}._pos" for x in rows.positions) + "]::int[]"
         self.audit_columns.append(
             f"(SELECT coalesce(json_agg(json_build_array("
-            f"{global_id_sql(rows.shape.type_name, f'{a}.id')}, {a}.division_code, {a}._task"
+            f"{global_id_sql(type_name, f'{a}.id')}, {a}.division_code, {a}._task"
             f"{path})), {EMPTY}) FROM {source})::text"
         )
-        self.audits.append(AuditSpec(rows.shape.type_name, column, with_task, without_task))
+        self.audits.append(AuditSpec(type_name, column, with_task, without_task))
         rows.audit_column = column
+
+    def _row_audit(self, rows: _Rows) -> str | None:
+        """The audit text of one row: its own document, then those of the rows below it."""
+        parts = [] if rows.document is None else [rows.document]
+        parts.extend(f"{child}.a" for child in rows.child_audits)
+        if not parts:
+            return None
+        if len(parts) == 1 and rows.document is not None:
+            return parts[0]
+        # concat_ws skips NULLs (relations without rows); NULLIF drops rows with nothing.
+        return f"NULLIF(concat_ws(',', {', '.join(parts)}), '')"
 
     # -- objects ---------------------------------------------------------------------------
 
@@ -338,8 +399,9 @@ class Planner:
         parent_alias: str,
         route: tuple[str | None, ...],
     ) -> str:
-        """A correlated subquery per parent row: for pages of tens of rows, a few index lookups
-        each, cheaper than materializing and hashing whole row sets."""
+        """A lateral subquery per parent row (for pages of tens of rows, a few index lookups
+        each, cheaper than materializing and hashing whole row sets) giving the relation's JSON
+        and its audit text; returns the parent's expression for the JSON."""
         shape = SHAPES[spec.type_name]
         last = None
         if spec.last_argument is not None:
@@ -359,20 +421,29 @@ class Planner:
             inner += f" ORDER BY {table}.id DESC LIMIT {int(last)}"
         elif spec.single:
             inner += f" ORDER BY {table}.id LIMIT 1"
-        rows_sql = (
-            f"SELECT x.*, {self._extras(rows, 'x', parent_alias)},"
-            f" (row_number() OVER (ORDER BY x.id) - 1)::int AS _pos FROM ({inner}) x"
-        )
+        position = ", (row_number() OVER (ORDER BY x.id) - 1)::int AS _pos" if self.paths else ""
+        rows_sql = f"SELECT x.*, {self._extras(rows, 'x', parent_alias)}{position} FROM ({inner}) x"
         rows.chain = (*parent.chain, (alias, rows_sql))
         rows.positions = parent.positions if spec.single else (*parent.positions, alias)
         self._audit(rows)
 
         child_route = (*route, sel.key) if spec.single else (*route, sel.key, None)
         obj = self.object_sql(rows, sel.children, alias, child_route)
+        audit = self._row_audit(rows)
+        joins = "".join(rows.laterals)
+        lateral = self.name("c")
         if spec.single:
-            return f"(SELECT {obj} FROM ({rows_sql}) {alias})"
-        aggregate = f"SELECT json_agg({obj} ORDER BY {alias}.id) FROM ({rows_sql}) {alias}"
-        return f"coalesce(({aggregate}), {EMPTY})"
+            columns = f"{obj} AS j, {audit or 'NULL::text'} AS a"
+        else:
+            agg_audit = "NULL::text" if audit is None else f"string_agg({audit}, ',')"
+            columns = f"json_agg({obj} ORDER BY {alias}.id) AS j, {agg_audit} AS a"
+        parent.laterals.append(
+            f" LEFT JOIN LATERAL (SELECT {columns} FROM ({rows_sql}) {alias}{joins}) {lateral}"
+            " ON true"
+        )
+        if audit is not None:
+            parent.child_audits.append(lateral)
+        return f"{lateral}.j" if spec.single else f"coalesce({lateral}.j, {EMPTY})"
 
     # -- the root connection ---------------------------------------------------------------
 
@@ -388,7 +459,7 @@ class Planner:
             for node in edges.children
             if node.name == "node"
         ]
-        rows = _Rows("p0", shape, node_selections)
+        rows = _Rows("p", shape, node_selections)
         self._inspect(rows)
         self.paths = self._has_denied(shape, node_selections)
         where = [render(visible(self.principal, shape.model))]
@@ -407,9 +478,9 @@ class Planner:
             f" ORDER BY {table}.id LIMIT {limit}"
         )
         self.ctes.append(f"n0 AS MATERIALIZED ({lookahead})")
+        position = ", (row_number() OVER (ORDER BY s.id) - 1)::int AS _pos" if self.paths else ""
         self.ctes.append(
-            f"p0 AS MATERIALIZED (SELECT s.*, {self._extras(rows, 's', None)},"
-            f" (row_number() OVER (ORDER BY s.id) - 1)::int AS _pos"
+            f"p0 AS MATERIALIZED (SELECT s.*, {self._extras(rows, 's', None)}{position}"
             f" FROM n0 s ORDER BY s.id LIMIT {first})"
         )
         self._audit(rows)
@@ -426,9 +497,15 @@ class Planner:
             else:
                 raise Unsupported(f"{type_name}Connection.{sel.name}")
             pairs.append(f"{_quote(sel.key)}, {expr}")
-        columns = [f"json_build_object({', '.join(pairs)})::text", *self.audit_columns]
-        sql = f"WITH {', '.join(self.ctes)} SELECT {', '.join(columns)}"
-        return Plan(sql, tuple(self.params), tuple(self.audits), tuple(self.denials))
+        # One pass over the page: the edges' JSON and every row's audit text.
+        audit = self._row_audit(rows)
+        audits = "NULL::text" if audit is None else f"string_agg({audit}, ',')"
+        aggregates = [*self.edges, f"{audits} AS a"]
+        page = f"(SELECT {', '.join(aggregates)} FROM p0 p{''.join(rows.laterals)}) t"
+        columns = [f"json_build_object({', '.join(pairs)})::text", "t.a", *self.audit_columns]
+        sql = f"WITH {', '.join(self.ctes)} SELECT {', '.join(columns)} FROM {page}"
+        unique = len(set(self.audited_types)) == len(self.audited_types)
+        return Plan(sql, tuple(self.params), tuple(self.audits), tuple(self.denials), unique)
 
     def _edges(self, rows: _Rows, edges: Selected, route: tuple[str | None, ...]) -> str:
         pairs: list[str] = []
@@ -443,8 +520,9 @@ class Planner:
             else:
                 raise Unsupported(f"Edge.{sel.name}")
         edge = f"json_build_object({', '.join(pairs)})"
-        rows_sql = f"SELECT json_agg({edge} ORDER BY p.id) FROM p0 p"
-        return f"coalesce(({rows_sql}), {EMPTY})"
+        name = f"e{len(self.edges)}"
+        self.edges.append(f"json_agg({edge} ORDER BY p.id) AS {name}")
+        return f"coalesce(t.{name}, {EMPTY})"
 
     def _page_info(self, page_info: Selected, first: str) -> str:
         cursor = global_id_sql("cursor", "p.id")

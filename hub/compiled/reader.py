@@ -12,7 +12,7 @@ from graphql import GraphQLError, located_error
 from strawberry.types import Info
 
 from hub.compiled.execution import Prebuilt
-from hub.compiled.plan import AuditSpec, Denial, Plan, Planner
+from hub.compiled.plan import Denial, Plan, Planner
 from hub.compiled.selection import Selected, Unsupported, collect, find
 from hub.compiled.shapes import CONNECTIONS, SHAPES, Embedded, Relation
 from hub.domain.divisions import prefix_range
@@ -146,23 +146,13 @@ class CompiledReads:
             raw_connection = await connection.get_raw_connection()
             driver: Any = raw_connection.driver_connection
             row = await driver.fetchrow(plan.sql, *args)
-        audited = {spec.column: orjson.loads(row[spec.column]) for spec in plan.audits}
-        _audit(ctx, plan.audits, audited)
+        ctx.audit.add_documents(row[1], unique=plan.unique_resources)
         data = orjson.Fragment(row[0])
         if not plan.denials:
             return data
+        audited = {spec.column: orjson.loads(row[spec.column]) for spec in plan.audits}
         root_key = str(info.path.key)  # the root field's response key (its alias, if any)
         return Prebuilt(data, _denied(plan.denials, audited, root_key, selection))
-
-
-def _audit(ctx: HubContext, audits: tuple[AuditSpec, ...], audited: dict[int, list[Any]]) -> None:
-    """List the returned rows and their guarded fields in the operation's audit collector."""
-    collector = ctx.audit
-    for spec in audits:
-        with_task, without_task = dict(spec.with_task), dict(spec.without_task)
-        for global_id, division_code, task, *_ in audited[spec.column]:
-            touched = collector.row(spec.type_name, global_id, division_code)
-            touched.fields.update(with_task if task else without_task)
 
 
 def _denied(

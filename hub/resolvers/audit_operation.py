@@ -14,7 +14,15 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from hub.audit.events import Actor, AuditEntry, FieldGrant, OperationKind, Outcome, ResourceTouch
+from hub.audit.events import (
+    Actor,
+    AuditEntry,
+    FieldGrant,
+    OperationKind,
+    Outcome,
+    ResourceDocuments,
+    ResourceTouch,
+)
 from hub.audit.recorder import record_standalone
 from hub.resolvers.context import AuditCollector, HubContext
 
@@ -37,7 +45,11 @@ def outcome_of(errors: list[GraphQLError] | None) -> Outcome:
     return Outcome.DENIED if found & DENIAL_CODES else Outcome.ERROR
 
 
-def resources_of(collector: AuditCollector) -> tuple[ResourceTouch, ...]:
+def resources_of(collector: AuditCollector) -> tuple[ResourceTouch, ...] | ResourceDocuments:
+    prebuilt = collector.prebuilt()
+    if prebuilt is not None:  # the compiled path's documents, stored and hashed as written
+        return ResourceDocuments(prebuilt)
+    collector.merge_documents()
     # A page repeats a few field sets many times (every resident read with the same fields at
     # the same grants): build each set's FieldGrant tuple once.
     field_sets: dict[tuple[tuple[str, Any], ...], tuple[FieldGrant, ...]] = {}

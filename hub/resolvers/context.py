@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.principal import Principal
@@ -26,14 +27,39 @@ class TouchedResource:
     type_name: str
     global_id: str
     division_code: str
-    fields: dict[str, Grant] = field(default_factory=dict)
+    fields: dict[str, Grant | str] = field(default_factory=dict)
 
 
 class AuditCollector:
-    """Collects, for the audit event of this operation, which rows and fields were returned."""
+    """Collects, for the audit event of this operation, which rows and fields were returned:
+    touched one by one (resolvers), or as resource documents the compiled path's statement
+    wrote (`add_documents`)."""
 
     def __init__(self) -> None:
         self.resources: dict[str, TouchedResource] = {}
+        # Comma-separated resource documents (canonical JSON), and whether each text lists
+        # every resource once.
+        self.documents: list[tuple[str, bool]] = []
+
+    def add_documents(self, text: str | None, *, unique: bool) -> None:
+        if text:
+            self.documents.append((text, unique))
+
+    def prebuilt(self) -> str | None:
+        """The whole resource list as canonical JSON text when the documents alone make it
+        (one text, every resource once, nothing touched otherwise); else None."""
+        if len(self.documents) == 1 and self.documents[0][1] and not self.resources:
+            return "[" + self.documents[0][0] + "]"
+        return None
+
+    def merge_documents(self) -> None:
+        """Fold the documents into `resources`, so that a resource listed twice is one entry
+        with the fields of both."""
+        documents, self.documents = self.documents, []
+        for text, _ in documents:
+            for document in orjson.loads("[" + text + "]"):
+                touched = self.row(document["type"], document["id"], document["divisionCode"])
+                touched.fields.update({f["field"]: f["grant"] for f in document["fields"]})
 
     def row(self, type_name: str, global_id: str, division_code: str) -> TouchedResource:
         found = self.resources.get(global_id)

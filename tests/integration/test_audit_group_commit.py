@@ -3,22 +3,37 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from sqlalchemy import select
 
 from hub.audit.canonical import chain_hash, event_document
-from hub.audit.recorder import record_standalone
+from hub.audit.checkpoints import CheckpointPolicy
+from hub.audit.events import ResourceDocuments
+from hub.audit.recorder import record, record_standalone
+from hub.audit.verify import verify_database
+from hub.config import Settings
+from hub.db.engine import create_engine, session_factory
 from hub.db.models.audit import AuditEvent
 from hub.domain.clock import FixedClock
-from tests.integration.test_audit_chain import T0, all_events, entry, keys, sessions  # noqa: F401
+from tests.integration.test_audit_chain import (  # noqa: F401
+    T0,
+    all_events,
+    checkpoint_seqs,
+    entry,
+    keys,
+    sessions,
+)
 
 
 async def test_concurrent_callers_share_transactions_and_each_gets_its_own_event(
     sessions,  # noqa: F811
 ) -> None:
     clock = FixedClock(T0)
-    written = await asyncio.gather(*(record_standalone(sessions, entry(n), clock) for n in range(30)))
+    written = await asyncio.gather(
+        *(record_standalone(sessions, entry(n), clock) for n in range(30))
+    )
     # Every caller got the event holding its own entry, committed, in one gap-free chain.
     assert [e.operation_name for e in written] == [f"Op{n}" for n in range(30)]
     rows = await all_events(sessions)
@@ -62,3 +77,68 @@ async def test_batches_larger_than_the_limit_are_split(sessions, count: int) -> 
         *(record_standalone(sessions, entry(n), clock) for n in range(count))
     )
     assert sorted(e.seq for e in written) == list(range(1, count + 1))
+
+
+async def test_concurrent_callers_get_checkpoints_where_one_by_one_would(sessions, keys) -> None:  # noqa: F811
+    clock = FixedClock(T0)
+    policy = CheckpointPolicy(every_events=4, every_seconds=10**9)
+    await asyncio.gather(
+        *(
+            record_standalone(sessions, entry(n), clock, keys=keys, checkpoints=policy)
+            for n in range(10)
+        )
+    )
+    assert await checkpoint_seqs(sessions) == [1, 5, 9]
+    result = await verify_database(sessions, keys)
+    assert result.ok and result.count == 10 and result.checkpoints == 3, result
+
+
+async def test_prebuilt_resource_documents_are_stored_as_written_and_verify(sessions, keys) -> None:  # noqa: F811
+    clock = FixedClock(T0)
+    text = (
+        '[{"divisionCode":"640104001001","fields":[{"field":"idNumber","grant":"MASKED"}],'
+        '"id":"UmVzOjE","type":"Resident"},'
+        '{"divisionCode":"640104001002","fields":[],"id":"Q2FzZTox","type":"Case"}]'
+    )
+    written = await asyncio.gather(
+        record_standalone(sessions, entry(1, resources=ResourceDocuments(text)), clock, keys=keys),
+        record_standalone(sessions, entry(2), clock, keys=keys),
+    )
+    assert written[0].resource_divisions == " 640104001001 640104001002"
+    rows = await all_events(sessions)
+    assert rows[0].resources == json.loads(text)
+    assert (await verify_database(sessions, keys)).ok
+
+
+async def test_writers_of_other_processes_and_transactions_interleave_in_one_chain(
+    sessions,  # noqa: F811
+    db_url: str,
+    keys,  # noqa: F811
+) -> None:
+    """Each process's writer appends after the head it remembers; another process's writer
+    and a mutation's own transaction extend the chain in between, and nothing forks or gaps."""
+    clock = FixedClock(T0)
+    policy = CheckpointPolicy(every_events=7, every_seconds=10**9)
+    other_engine = create_engine(Settings(database_url=db_url))
+    other = session_factory(other_engine)
+    try:
+
+        async def mutation(n: int) -> None:
+            async with sessions() as session, session.begin():
+                await record(session, entry(n), clock)
+
+        for round_ in range(4):
+            calls = [
+                record_standalone(
+                    sessions if n % 2 else other, entry(n), clock, keys=keys, checkpoints=policy
+                )
+                for n in range(round_ * 10, round_ * 10 + 9)
+            ]
+            await asyncio.gather(*calls, mutation(round_ * 10 + 9))
+    finally:
+        await other_engine.dispose()
+    rows = await all_events(sessions)
+    assert [r.seq for r in rows] == list(range(1, 41))
+    assert sorted(r.operation_name for r in rows) == sorted(f"Op{n}" for n in range(40))
+    result = await verify_database(sessions, keys)
+    assert result.ok and result.count == 40, result

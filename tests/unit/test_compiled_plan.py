@@ -24,11 +24,15 @@ def selection(query: str, variables: dict[str, object] | None = None) -> tuple[S
     fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}
     operation = next(d for d in document.definitions if d.kind == "operation_definition")
     root = operation.selection_set.selections[0]
-    return collect([root.selection_set], "ResidentConnection", _child_type, fragments, variables or {})
+    return collect(
+        [root.selection_set], "ResidentConnection", _child_type, fragments, variables or {}
+    )
 
 
 def caller(department: str, division: str = "640104000000", **extra: object) -> Principal:
-    return Principal(subject="t", department=Department(department), division_code=division, **extra)  # type: ignore[arg-type]
+    return Principal(
+        subject="t", department=Department(department), division_code=division, **extra
+    )  # type: ignore[arg-type]
 
 
 def plan(query: str, who: Principal, *, after: bool = False, division: bool = False):  # type: ignore[no-untyped-def]
@@ -58,16 +62,35 @@ def test_denied_fields_become_null_with_one_error_per_object() -> None:
     built = plan(PAGE, caller("public_security"))
     denied = {(d.type_name, d.field_name, d.route) for d in built.denials}
     # Amounts are denied to public security, on entitlements and on each payment.
-    assert ("Entitlement", "monthlyAmount", ("edges", None, "node", "cases", None, "entitlement")) in denied
-    assert ("Payment", "amount", ("edges", None, "node", "cases", None, "entitlement", "payments", None)) in denied
+    assert (
+        "Entitlement",
+        "monthlyAmount",
+        ("edges", None, "node", "cases", None, "entitlement"),
+    ) in denied
+    assert (
+        "Payment",
+        "amount",
+        ("edges", None, "node", "cases", None, "entitlement", "payments", None),
+    ) in denied
 
 
-def test_every_audited_row_set_reports_its_rows() -> None:
+def test_every_audited_row_set_writes_its_resource_documents() -> None:
     built = plan(PAGE, caller("human_resources"))
-    assert [a.type_name for a in built.audits] == ["Resident", "Case", "Entitlement", "Payment"]
-    resident = built.audits[0]
-    assert dict(resident.with_task)["idNumber"] == "FULL"
-    assert dict(resident.without_task)["idNumber"] == "MASKED"
+    for type_name in ("Resident", "Case", "Entitlement", "Payment"):
+        assert f'"type":"{type_name}"' in built.sql
+    # idNumber is need to know for human resources: FULL with an open task, MASKED without.
+    assert (
+        'CASE WHEN p._task THEN \'[{"field":"address","grant":"MASKED"},{"field":"idNumber","grant":"FULL"}'
+        in built.sql
+    )
+    assert '{"field":"idNumber","grant":"MASKED"}' in built.sql
+    assert built.unique_resources
+    assert built.audits == ()  # row lists with paths only for denied fields
+
+
+def test_a_type_reached_twice_may_repeat_a_resource() -> None:
+    query = "{ residents { edges { node { a: cases { id } b: cases { caseNumber } } } } }"
+    assert not plan(query, caller("civil_affairs")).unique_resources
 
 
 @pytest.mark.parametrize(
@@ -95,7 +118,9 @@ def test_fragments_aliases_and_directives_fold_into_one_selection() -> None:
     document = parse(query)
     fragments = {"F": document.definitions[1]}
     root = document.definitions[0].selection_set.selections[0]
-    shown = collect([root.selection_set], "ResidentConnection", _child_type, fragments, {"with": False})
+    shown = collect(
+        [root.selection_set], "ResidentConnection", _child_type, fragments, {"with": False}
+    )
     node = shown[0].children[0]
     assert [s.key for s in node.children] == ["id", "ethnicity", "a"]
 
