@@ -33,6 +33,7 @@ from hub.compiled.shapes import (
     SHAPES,
     TYPENAME,
     Column,
+    Count,
     Embedded,
     Guarded,
     Relation,
@@ -164,6 +165,9 @@ class _Rows:
     # whose audit text (`a`) belongs to each row's.
     laterals: list[str] = field(default_factory=list)
     child_audits: list[str] = field(default_factory=list)
+    # Reached through a relation that looks rows up by their own id (many to one: several
+    # parents may reach the same row), or below one.
+    shared: bool = False
     # How the audit reaches these rows from the page: (alias, rows query correlated to the
     # previous alias) per level below p0, and the aliases whose `_pos` make up the path.
     chain: tuple[tuple[str, str], ...] = ()
@@ -181,6 +185,7 @@ class Planner:
         self.audit_columns: list[str] = []
         self.audits: list[AuditSpec] = []
         self.audited_types: list[str] = []
+        self.may_repeat = False  # whether a resource may be listed twice in the documents
         self.edges: list[str] = []  # the page's aggregates, one per `edges` selection
         self.denials: list[Denial] = []
         # Whether row sets carry their path (indexes from the root), for denied-field errors.
@@ -231,7 +236,7 @@ class Planner:
             resident, household = shape.need_to_know
             holds = holds_open_task(
                 self.principal.department.value,
-                sa.literal_column(f"{source}.{resident}"),
+                None if resident is None else sa.literal_column(f"{source}.{resident}"),
                 sa.literal_column(f"{source}.{household}"),
             )
             extras.append(f"{render(holds)} AS _task")
@@ -249,7 +254,9 @@ class Planner:
         rows make the page and each subquery cheaper than `table.*`."""
         shape = rows.shape
         own = () if shape.need_to_know_from_parent else (shape.need_to_know or ())
-        needed = {"id", "division_code", *keys, *own}
+        needed = {"id", *keys, *(c for c in own if c is not None)}
+        if shape.scoped:
+            needed.add("division_code")
         for selection in rows.selections:
             for sel in selection:
                 spec = shape.fields.get(sel.name)
@@ -282,6 +289,7 @@ class Planner:
         with_task = tuple((f, d.grant) for f, d in sorted(rows.guarded.items()))
         without_task = tuple((f, d.effective(False)) for f, d in sorted(rows.guarded.items()))
         self.audited_types.append(type_name)
+        self.may_repeat = self.may_repeat or rows.shared
         rows.document = _document_sql(rows.name, type_name, with_task, without_task)
         if not self.paths:
             return
@@ -307,6 +315,11 @@ class Planner:
             return parts[0]
         # concat_ws skips NULLs (relations without rows); NULLIF drops rows with nothing.
         return f"NULLIF(concat_ws(',', {', '.join(parts)}), '')"
+
+    def _unique(self) -> bool:
+        """Whether no resource can be listed twice: each audited type is reached on one path,
+        through relations from parent to children only (a child row has one parent)."""
+        return not self.may_repeat and len(set(self.audited_types)) == len(self.audited_types)
 
     # -- objects ---------------------------------------------------------------------------
 
@@ -340,6 +353,8 @@ class Planner:
                 expr = self._embedded(spec, sel.children, alias)
             elif isinstance(spec, Relation):
                 expr = self._relation(rows, spec, sel, alias, route)
+            elif isinstance(spec, Count):
+                expr = f"(SELECT count(*) FROM {spec.table} c WHERE c.{spec.key} = {alias}.id)"
             else:  # pragma: no cover - shapes are declared above
                 raise Unsupported(sel.name)
             pairs.append(f"{_quote(sel.key)}, {expr}")
@@ -409,14 +424,15 @@ class Planner:
             if not isinstance(last, int) or last < 0 or last > MAX_LAST:
                 raise Unsupported("an out-of-range argument (the resolver reports it)")
         alias = self.name("r")
-        rows = _Rows(alias, shape, [sel.children])
+        rows = _Rows(alias, shape, [sel.children], shared=parent.shared or spec.child_key == "id")
         self._inspect(rows)
         table = shape.table
         inner = (
             f"SELECT {self._columns(rows, spec.child_key)} FROM {table}"
             f" WHERE {table}.{spec.child_key} = {parent_alias}.{spec.parent_key}"
-            f" AND {render(visible(self.principal, shape.model))}"
         )
+        if shape.scoped:
+            inner += f" AND {render(visible(self.principal, shape.model))}"
         if last is not None:
             inner += f" ORDER BY {table}.id DESC LIMIT {int(last)}"
         elif spec.single:
@@ -504,8 +520,35 @@ class Planner:
         page = f"(SELECT {', '.join(aggregates)} FROM p0 p{''.join(rows.laterals)}) t"
         columns = [f"json_build_object({', '.join(pairs)})::text", "t.a", *self.audit_columns]
         sql = f"WITH {', '.join(self.ctes)} SELECT {', '.join(columns)} FROM {page}"
-        unique = len(set(self.audited_types)) == len(self.audited_types)
-        return Plan(sql, tuple(self.params), tuple(self.audits), tuple(self.denials), unique)
+        return Plan(
+            sql, tuple(self.params), tuple(self.audits), tuple(self.denials), self._unique()
+        )
+
+    def one(self, type_name: str, selection: tuple[Selected, ...]) -> Plan:
+        """One object by primary key (`$id`); the statement returns no row when the caller may
+        not see it."""
+        shape = SHAPES[type_name]
+        table = shape.table
+        rows = _Rows("p", shape, [selection])
+        rows.positions = ()  # the object is the root field itself: no list index above it
+        self._inspect(rows)
+        self.paths = self._has_denied(shape, [selection])
+        where = (
+            f"{render(visible(self.principal, shape.model))} AND {table}.id = {self.param('id')}"
+        )
+        row = f"SELECT {self._columns(rows)} FROM {table} WHERE {where}"
+        self.ctes.append(
+            f"p0 AS MATERIALIZED (SELECT s.*, {self._extras(rows, 's', None)} FROM ({row}) s)"
+        )
+        self._audit(rows)
+        obj = self.object_sql(rows, selection, "p", ())
+        audit = self._row_audit(rows) or "NULL::text"
+        columns = [f"{obj}::text", audit, *self.audit_columns]
+        joins = "".join(rows.laterals)
+        sql = f"WITH {', '.join(self.ctes)} SELECT {', '.join(columns)} FROM p0 p{joins}"
+        return Plan(
+            sql, tuple(self.params), tuple(self.audits), tuple(self.denials), self._unique()
+        )
 
     def _edges(self, rows: _Rows, edges: Selected, route: tuple[str | None, ...]) -> str:
         pairs: list[str] = []

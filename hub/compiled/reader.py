@@ -4,6 +4,7 @@ executed as one statement, its JSON embedded in the response as is (`orjson.Frag
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -14,7 +15,7 @@ from strawberry.types import Info
 from hub.compiled.execution import Prebuilt
 from hub.compiled.plan import Denial, Plan, Planner
 from hub.compiled.selection import Selected, Unsupported, collect, find
-from hub.compiled.shapes import CONNECTIONS, SHAPES, Embedded, Relation
+from hub.compiled.shapes import CONNECTIONS, OBJECTS, SHAPES, Embedded, Relation
 from hub.domain.divisions import prefix_range
 from hub.errors import ForbiddenField
 
@@ -69,7 +70,7 @@ class CompiledReads:
         self._plans[key] = plan
         return plan
 
-    def _selection(self, info: Info, type_name: str) -> tuple[Selected, ...] | None:
+    def _selection(self, info: Info, root_type: str) -> tuple[Selected, ...] | None:
         """The root field's merged selection, remembered per (document node, variables): the
         parsed document is shared by every request with the same text."""
         raw = info._raw_info
@@ -90,7 +91,7 @@ class CompiledReads:
         try:
             selection = collect(
                 (node.selection_set for node in raw.field_nodes),
-                f"{type_name}Connection",
+                root_type,
                 _child_type,
                 raw.fragments,
                 info.variable_values,
@@ -111,12 +112,52 @@ class CompiledReads:
         division_prefix: str | None,
     ) -> orjson.Fragment | Prebuilt | None:
         """The root connection's JSON, or None when this read is not compiled."""
-        field_name = info.field_name
-        type_name = CONNECTIONS.get(field_name)
-        principal = ctx.principal
-        if type_name is None or principal is None:
+        type_name = CONNECTIONS.get(info.field_name)
+        if type_name is None:
             return None
-        selection = self._selection(info, type_name)
+        after, division = cursor is not None, division_prefix is not None
+        values: dict[str, Any] = {"first": size, "limit": size + 1, "after": cursor}
+        if division_prefix is not None:
+            values["division_low"], values["division_high"] = prefix_range(division_prefix)
+        return await self._run(
+            ctx,
+            info,
+            f"{type_name}Connection",
+            (after, division),
+            lambda planner, selection: planner.connection(
+                type_name, selection, after=after, division=division
+            ),
+            values,
+        )
+
+    async def one(self, ctx: HubContext, info: Info, pk: int) -> orjson.Fragment | Prebuilt | None:
+        """A root object field's JSON by primary key, or None when this read is not compiled or
+        finds no row the caller may see (the resolver then gives the answer, or the error)."""
+        type_name = OBJECTS.get(info.field_name)
+        if type_name is None:
+            return None
+        return await self._run(
+            ctx,
+            info,
+            type_name,
+            (),
+            lambda planner, selection: planner.one(type_name, selection),
+            {"id": pk},
+        )
+
+    async def _run(
+        self,
+        ctx: HubContext,
+        info: Info,
+        root_type: str,
+        plan_shape: tuple[Any, ...],
+        build: Callable[[Planner, tuple[Selected, ...]], Plan],
+        values: dict[str, Any],
+    ) -> orjson.Fragment | Prebuilt | None:
+        principal = ctx.principal
+        if principal is None:
+            return None
+        selection = self._selection(info, root_type)
         if selection is None:
             return None
         shape_key = (
@@ -127,18 +168,10 @@ class CompiledReads:
             principal.is_citizen,
             principal.id_number if principal.is_citizen else None,
         )
-        key = (field_name, selection, shape_key, cursor is not None, division_prefix is not None)
-        plan = self.plan_for(
-            key,
-            lambda: Planner(self.evaluator, principal).connection(
-                type_name, selection, after=cursor is not None, division=division_prefix is not None
-            ),
-        )
+        key = (info.field_name, selection, shape_key, plan_shape)
+        plan = self.plan_for(key, lambda: build(Planner(self.evaluator, principal), selection))
         if plan is None:
             return None
-        values: dict[str, Any] = {"first": size, "limit": size + 1, "after": cursor}
-        if division_prefix is not None:
-            values["division_low"], values["division_high"] = prefix_range(division_prefix)
         args = [values[name] for name in plan.params]
         # A pooled connection of its own, used through the driver: one prepared statement, no
         # transaction (a single SELECT), nothing for the ORM to track.
@@ -146,6 +179,8 @@ class CompiledReads:
             raw_connection = await connection.get_raw_connection()
             driver: Any = raw_connection.driver_connection
             row = await driver.fetchrow(plan.sql, *args)
+        if row is None:  # no row the caller may see: the resolver answers
+            return None
         ctx.audit.add_documents(row[1], unique=plan.unique_resources)
         data = orjson.Fragment(row[0])
         if not plan.denials:

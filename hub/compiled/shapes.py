@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hub.db.models import Case, Entitlement, Payment, Resident
+from hub.db.models import Case, Entitlement, Household, HouseholdMember, Payment, Resident
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,19 +51,31 @@ class Relation:
 
 
 @dataclass(frozen=True, slots=True)
+class Count:
+    """The number of rows of `table` whose `key` is this row's id (`Household.size`)."""
+
+    table: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
 class Shape:
     type_name: str
     model: type
     table: str
-    fields: dict[str, Column | Guarded | Embedded | Relation | str]
+    fields: dict[str, Column | Guarded | Embedded | Relation | Count | str]
     # Where need to know looks for the resident and household a row belongs to: columns of
-    # this row, or of the parent row (payments take their entitlement's).
-    need_to_know: tuple[str, str] | None = None
+    # this row (None: the row has no resident), or of the parent row (payments take their
+    # entitlement's).
+    need_to_know: tuple[str | None, str] | None = None
     need_to_know_from_parent: bool = False
     # Whether the resolvers list every row of this type in the audit event (`X.of` does), or
     # only rows whose guarded fields were read (the gate's touch).
     always_audited: bool = True
     extra: dict[str, str] = field(default_factory=dict)
+    # Rows outside the caller's area are hidden (`visible`); False for rows that have no
+    # division of their own and that the resolvers list as they are (household members).
+    scoped: bool = True
 
 
 ID = "id"
@@ -98,8 +110,38 @@ RESIDENT = Shape(
         ),
         "cases": Relation("Case", "applicant_id"),
         "entitlements": Relation("Entitlement", "resident_id"),
+        "household": Relation("Household", "id", parent_key="household_id", single=True),
     },
     need_to_know=("id", "household_id"),
+)
+
+HOUSEHOLD = Shape(
+    "Household",
+    Household,
+    "households",
+    {
+        "id": ID,
+        "registrationType": Column("registration_type", "text"),
+        "declaredMonthlyIncome": Guarded("declared_monthly_income", "decimal"),
+        "verifiedMonthlyIncome": Guarded("verified_monthly_income", "decimal"),
+        "members": Relation("HouseholdMember", "household_id"),
+        "size": Count("household_members", "household_id"),
+        "head": Relation("Resident", "id", parent_key="head_id", single=True),
+    },
+    need_to_know=(None, "id"),
+    always_audited=False,
+)
+
+HOUSEHOLD_MEMBER = Shape(
+    "HouseholdMember",
+    HouseholdMember,
+    "household_members",
+    {
+        "relation": Column("relation", "text"),
+        "resident": Relation("Resident", "id", parent_key="resident_id", single=True),
+    },
+    always_audited=False,
+    scoped=False,
 )
 
 CASE = Shape(
@@ -168,7 +210,12 @@ PAYMENT = Shape(
     need_to_know_from_parent=True,
 )
 
-SHAPES: dict[str, Shape] = {s.type_name: s for s in (RESIDENT, CASE, ENTITLEMENT, PAYMENT)}
+SHAPES: dict[str, Shape] = {
+    s.type_name: s for s in (RESIDENT, CASE, ENTITLEMENT, PAYMENT, HOUSEHOLD, HOUSEHOLD_MEMBER)
+}
 
 CONNECTIONS = {"residents": "Resident"}
 """Root connection fields the compiled path serves, and their node type."""
+
+OBJECTS = {"resident": "Resident"}
+"""Root fields that read one object by its global id, and its type."""

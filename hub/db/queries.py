@@ -47,12 +47,16 @@ def open_task_applicants(department: str) -> Select[Any]:
     return open_tasks(department).with_only_columns(Case.applicant_id)
 
 
-def holds_open_task(department: str, resident_id: Any, household_id: Any) -> ColumnElement[bool]:
+def holds_open_task(
+    department: str, resident_id: Any | None, household_id: Any
+) -> ColumnElement[bool]:
     """Whether `department` holds an open task on a case of this resident or household (the
-    SQL form of `NeedToKnow.holds`, for the compiled read path)."""
+    SQL form of `NeedToKnow.holds`, for the compiled read path); a household has no resident."""
     # Two EXISTS rather than one with OR, so each can use its index (applicant, household).
-    by_applicant = open_tasks(department).where(Case.applicant_id == resident_id).exists()
     by_household = open_tasks(department).where(Case.household_id == household_id).exists()
+    if resident_id is None:
+        return by_household
+    by_applicant = open_tasks(department).where(Case.applicant_id == resident_id).exists()
     return or_(by_applicant, by_household)
 
 

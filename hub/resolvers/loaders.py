@@ -7,8 +7,9 @@ gate can decide without another query.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select
@@ -31,24 +32,36 @@ if TYPE_CHECKING:
     from hub.resolvers.context import HubContext
 
 Row = TypeVar("Row")
+Key = TypeVar("Key", bound=Hashable)
+Value = TypeVar("Value")
+
+
+class SharedLoader(DataLoader[Key, Value]):
+    """A DataLoader whose futures outlive a cancelled caller. When a field fails, graphql-core
+    cancels its siblings' resolvers; a resolver cancelled while awaiting a key would otherwise
+    cancel that key's shared future, and every other resolver awaiting the same key would get
+    a CancelledError that fails the whole request."""
+
+    def load(self, key: Key) -> asyncio.Future[Value]:
+        return asyncio.shield(super().load(key))
 
 
 class Loaders:
     def __init__(self, ctx: HubContext) -> None:
         self.ctx = ctx
-        self.resident = DataLoader(self._residents)
-        self.household = DataLoader(self._households)
-        self.members = DataLoader(self._members)
-        self.case = DataLoader(self._cases)
-        self.cases_by_applicant = DataLoader(self._cases_by_applicant)
-        self.tasks_by_case = DataLoader(self._tasks_by_case)
-        self.events_by_case = DataLoader(self._events_by_case)
-        self.entitlement = DataLoader(self._entitlements)
-        self.entitlement_by_case = DataLoader(self._entitlement_by_case)
-        self.entitlements_by_resident = DataLoader(self._entitlements_by_resident)
-        self.payments_by_entitlement = DataLoader(self._payments_by_entitlement)
-        self.payment = DataLoader(self._payments)
-        self.task = DataLoader(self._tasks)
+        self.resident = SharedLoader(self._residents)
+        self.household = SharedLoader(self._households)
+        self.members = SharedLoader(self._members)
+        self.case = SharedLoader(self._cases)
+        self.cases_by_applicant = SharedLoader(self._cases_by_applicant)
+        self.tasks_by_case = SharedLoader(self._tasks_by_case)
+        self.events_by_case = SharedLoader(self._events_by_case)
+        self.entitlement = SharedLoader(self._entitlements)
+        self.entitlement_by_case = SharedLoader(self._entitlement_by_case)
+        self.entitlements_by_resident = SharedLoader(self._entitlements_by_resident)
+        self.payments_by_entitlement = SharedLoader(self._payments_by_entitlement)
+        self.payment = SharedLoader(self._payments)
+        self.task = SharedLoader(self._tasks)
 
     # -- helpers ---------------------------------------------------------------------------
 

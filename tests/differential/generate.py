@@ -70,13 +70,18 @@ PAYMENT_FIELDS = (
     "attempt",
 )
 PAGE_INFO_FIELDS = ("hasNextPage", "hasPreviousPage", "startCursor", "endCursor")
+HOUSEHOLD_FIELDS = (
+    "id",
+    "registrationType",
+    "declaredMonthlyIncome",
+    "verifiedMonthlyIncome",
+    "size",
+)
+MEMBER_RESIDENT_FIELDS = ("id", "name", "idNumber", "phone", "address", "monthlyIncome")
 
 # Fields the compiled path leaves to the resolvers (the fallback), by parent type.
 FALLBACK_FIELDS = {
-    "Resident": (
-        "household { size registrationType declaredMonthlyIncome members { relation } }",
-        "division { code name level }",
-    ),
+    "Resident": ("division { code name level }", "household { division { code } }"),
     "Case": (
         "item { code name }",
         "approvalTasks { department kind status }",
@@ -152,9 +157,12 @@ class _Document:
 class QueryGenerator:
     """Seeded: the same `random.Random` state gives the same documents."""
 
-    def __init__(self, rng: random.Random, cursors: Sequence[str]) -> None:
+    def __init__(
+        self, rng: random.Random, cursors: Sequence[str], resident_ids: Sequence[str] = ()
+    ) -> None:
         self.rng = rng
         self.cursors = list(cursors)
+        self.resident_ids = list(resident_ids)
         self.count = 0
 
     # -- the document ------------------------------------------------------------------------
@@ -170,7 +178,11 @@ class QueryGenerator:
         if rng.random() < 0.7:
             doc.default_last = rng.randint(0, 15)
 
-        roots = [self._residents_root(doc, bad=bad)]
+        if self.resident_ids and rng.random() < 0.2:
+            doc.tags.add("one-resident")
+            roots = [self._resident_root(doc)]
+        else:
+            roots = [self._residents_root(doc, bad=bad)]
         if rng.random() < 0.12:
             doc.tags.add("two-roots")
             roots.append(self._second_root(doc))
@@ -217,6 +229,18 @@ class QueryGenerator:
             root += f"\n  {other} {{ {self._connection(doc)} }}"
             doc.residents_fields += 1
         return root
+
+    def _resident_root(self, doc: _Document) -> str:
+        """`resident(id:)`: a resident of the world (in or out of the caller's area), one that
+        does not exist, or a malformed id."""
+        rng = self.rng
+        resident_id = rng.choice(self.resident_ids)
+        if rng.random() < 0.5:
+            argument = doc.variable("id", "ID!", resident_id)
+        else:
+            argument = _literal(resident_id)
+        alias = self._alias(doc, "one") if rng.random() < 0.2 else ""
+        return f"{alias}resident(id: {argument}) {{ {self._resident(doc)} }}"
 
     def _second_root(self, doc: _Document) -> str:
         choice = self.rng.choice(("cases", "me", "serviceItems", "residentsCount"))
@@ -329,11 +353,31 @@ class QueryGenerator:
                 f"{self._maybe_alias(doc, 'entitlements')}entitlements "
                 f"{{ {self._entitlement(doc)} }}"
             )
+        if rng.random() < 0.3:
+            items.append(
+                f"{self._maybe_alias(doc, 'household')}household {{ {self._household(doc)} }}"
+            )
         self._extras(doc, "Resident", items)
         if doc.fallback_left:  # the outermost Resident takes the fallback field if nothing did
             items.append(rng.choice(FALLBACK_FIELDS["Resident"]))
             doc.fallback_left = 0
         return self._fragmentize(doc, "Resident", items)
+
+    def _household(self, doc: _Document) -> str:
+        """A household: its fields, its members (each with a resident, who may be outside the
+        caller's area, or be a resident of the page too) and its head."""
+        rng = self.rng
+        items = self._scalars(doc, HOUSEHOLD_FIELDS, 0, 4)
+        if rng.random() < 0.6:
+            member: list[str] = ["relation"] if rng.random() < 0.7 else []
+            if rng.random() < 0.7:
+                member.append(
+                    f"resident {{ {' '.join(self._sample(MEMBER_RESIDENT_FIELDS, 1, 3))} }}"
+                )
+            items.append(f"members {{ {' '.join(member) or '__typename'} }}")
+        if rng.random() < 0.25:
+            items.append(f"head {{ {' '.join(self._sample(MEMBER_RESIDENT_FIELDS, 1, 3))} }}")
+        return " ".join(items) or "__typename"
 
     def _case(self, doc: _Document) -> str:
         items = self._scalars(doc, CASE_FIELDS, 0, 5)
@@ -495,7 +539,9 @@ def policy_sweep() -> GeneratedQuery:
     return GeneratedQuery(query, {}, None, ("sweep",))
 
 
-def generate_queries(seed: int, count: int, cursors: Sequence[str]) -> list[GeneratedQuery]:
-    """`count` documents from `seed`: the same seed and cursors give the same list."""
-    generator = QueryGenerator(random.Random(seed), cursors)
+def generate_queries(
+    seed: int, count: int, cursors: Sequence[str], resident_ids: Sequence[str] = ()
+) -> list[GeneratedQuery]:
+    """`count` documents from `seed`: the same seed, cursors and ids give the same list."""
+    generator = QueryGenerator(random.Random(seed), cursors, resident_ids)
     return [generator.generate() for _ in range(count)]

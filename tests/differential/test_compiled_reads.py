@@ -46,7 +46,7 @@ from hub.db.models import (
 )
 from hub.db.models.audit import AuditEvent
 from hub.domain.idnumber import generate
-from hub.schema.ids import encode_cursor
+from hub.schema.ids import encode_cursor, to_global_id
 from hub.types import Department
 from tests.conftest import POSTGRES_URL, fresh_database
 from tests.differential.generate import GeneratedQuery, generate_queries, policy_sweep
@@ -742,6 +742,13 @@ async def apps(database: str, tmp_path_factory: pytest.TempPathFactory) -> Async
         await compiled.services.engine.dispose()
 
 
+def resident_ids_of(world: World) -> list[str]:
+    """Every resident's global id, one that exists nowhere and one that is malformed."""
+    ids = sorted(world.residents.values())
+    known = [to_global_id("Resident", pk) for pk in ids]
+    return [*known, to_global_id("Resident", ids[-1] + 1000), "not-an-id"]
+
+
 def cursors_of(world: World) -> list[str]:
     """Cursors a previous page could have ended on: every resident's, and one past the end."""
     ids = sorted(world.residents.values())
@@ -752,7 +759,7 @@ def cursors_of(world: World) -> list[str]:
 async def report(apps: Apps) -> Report:
     """The policy sweep as every caller, then every generated request as the callers in turn,
     each through both apps (once a module)."""
-    queries = generate_queries(SEED, QUERIES, cursors_of(apps.world))
+    queries = generate_queries(SEED, QUERIES, cursors_of(apps.world), resident_ids_of(apps.world))
     result = Report()
     started = time.perf_counter()
     async with Runner(apps) as runner:
@@ -791,7 +798,7 @@ async def test_generated_requests_cover_the_policy_and_the_shapes(report: Report
     assert report.rows_returned > 2 * report.cases, report.rows_returned
     assert report.error_codes["FORBIDDEN_FIELD"] > 0 and report.error_codes["BAD_USER_INPUT"] > 0
     for tag in ("fallback", "fragment", "inline-fragment", "directive", "bad-first",
-                "bad-after", "bad-filter", "bad-last", "two-roots"):  # fmt: skip
+                "bad-after", "bad-filter", "bad-last", "two-roots", "one-resident"):  # fmt: skip
         assert report.tags[tag] > 0, (tag, report.tags)
     for department in VERIFYING:
         seen = report.grants[department, "Resident.idNumber"]
@@ -822,3 +829,5 @@ async def test_compiled_path_serves_most_generated_queries(report: Report, apps:
         f"the compiled path served {served} of {total} `residents` root fields "
         f"({served / total:.0%}); at least half expected ({dict(compiled_paths)})"
     )
+    # `resident(id:)` too, for the residents the caller may see.
+    assert compiled_paths[("compiled", "resident")] > 0, dict(compiled_paths)

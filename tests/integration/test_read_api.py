@@ -342,3 +342,17 @@ async def test_fifty_resident_page_runs_a_fixed_number_of_statements(db_url: str
     assert fifty <= 16, "\n".join(s[:90] for s in statements)
     assert max(selects.count(s) for s in selects) <= 2
     assert five <= 16
+
+
+async def test_a_failing_field_does_not_fail_siblings_waiting_on_the_same_rows(
+    gql: GraphQL, hub: Hub, world: World
+):
+    """A bad argument nulls its object and cancels sibling resolvers; residents of one household
+    share the household's load, and the others must still get it: an error, not a failed
+    request."""
+    query = """{ residents { edges { node { name
+      household { registrationType members { relation resident { name } } }
+      entitlements { payments(last: 101) { period } } } } } }"""
+    result = await gql(query, county_officer(hub))
+    assert codes(result) == ["BAD_USER_INPUT"]
+    assert result["data"] is None  # `residents` is non-null: the error nulls the whole answer

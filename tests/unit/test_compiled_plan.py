@@ -96,7 +96,7 @@ def test_a_type_reached_twice_may_repeat_a_resource() -> None:
 @pytest.mark.parametrize(
     "query",
     [
-        "{ residents { edges { node { household { id } } } } }",
+        "{ residents { edges { node { household { division { name } } } } } }",
         "{ residents { edges { node { cases { approvalTasks { id } } } } } }",
         "{ residents { edges { node { division { name } } } } }",
     ],
@@ -137,3 +137,22 @@ def test_plans_are_cached_per_selection_and_caller_shape() -> None:
     first = reads.plan_for(key, build)
     assert reads.plan_for(("residents", selection(PAGE), ("civil_affairs",)), build) is first
     assert len(builds) == 1
+
+
+def test_one_object_by_id_keeps_the_id_a_parameter_and_the_area_the_callers() -> None:
+    document = parse('{ resident(id: "x") { name idNumber cases { caseNumber } } }')
+    root = document.definitions[0].selection_set.selections[0]
+    chosen = collect([root.selection_set], "Resident", _child_type, {}, {})
+    built = Planner(EVALUATOR, caller("human_resources")).one("Resident", chosen)
+    assert built.params == ("id",)
+    assert "residents.id = $1" in built.sql
+    assert "'640104000000' AND '640104999999'" in built.sql
+    assert '"type":"Case"' in built.sql and built.unique_resources
+
+
+def test_rows_reached_many_to_one_may_repeat() -> None:
+    # Two residents of one household reach the same household row.
+    query = "{ residents { edges { node { household { declaredMonthlyIncome } } } } }"
+    assert not plan(query, caller("human_resources")).unique_resources
+    one_to_many = "{ residents { edges { node { cases { caseNumber } } } } }"
+    assert plan(one_to_many, caller("human_resources")).unique_resources
