@@ -145,8 +145,8 @@ async def test_production_masks_unexpected_errors_with_a_request_id(
         raise RuntimeError('relation "residents" SELECT secret_column FROM ...')
 
     monkeypatch.setattr(records, "count", broken)
-    # `household` is not compiled: the page is resolved field by field, through records.count.
-    query = "{ residents { totalCount edges { node { household { id } } } } }"
+    # `division` is not compiled: the page is resolved field by field, through records.count.
+    query = "{ residents { totalCount edges { node { division { code } } } } }"
     async with app_with(db_url, keys_dir, env="production") as (prod, client):
         result = await poster(client)(query, clerk(prod))
     error = result["errors"][0]
