@@ -7,7 +7,7 @@ import json
 import logging
 import re
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException, StarletteRequestAdapter
@@ -119,7 +119,9 @@ class HubGraphQL(GraphQL):  # type: ignore[type-arg]
         sub_response.raw_headers.clear()  # its only one: `content-length: 0`
         return sub_response
 
-    async def get_context(self, request: Request | WebSocket, response: Any) -> HubContext:
+    async def get_context(  # type: ignore[override]  # the hub's context, not strawberry's default
+        self, request: Request | WebSocket, response: Any
+    ) -> HubContext:
         purpose = purpose_of(request)
         context: HubContext
         if isinstance(request, WebSocket):
@@ -213,7 +215,7 @@ class HubGraphQL(GraphQL):  # type: ignore[type-arg]
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         response = await super().process_result(request, result)
-        for error in response.get("errors", []) or []:
+        for error in cast("dict[str, Any]", response).get("errors", []) or []:
             code = (error.get("extensions") or {}).get("code", "INTERNAL")
             self.metrics.graphql_errors.labels(code).inc()
         return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     FieldNode,
@@ -14,6 +14,7 @@ from graphql import (
     GraphQLField,
     GraphQLNamedType,
     GraphQLSchema,
+    InlineFragmentNode,
     ListValueNode,
     OperationDefinitionNode,
     SchemaMetaFieldDef,
@@ -112,7 +113,7 @@ class CostCalculator:
             elif isinstance(sel, FragmentSpreadNode):
                 found = self._root_cost.get(sel.name.value, Score(0, 0))
             else:
-                found = self._root(sel.selection_set, root)
+                found = self._root(cast(InlineFragmentNode, sel).selection_set, root)
             total, introspection = total + found.total, introspection + found.introspection
         return Score(total, introspection)
 
@@ -133,9 +134,10 @@ class CostCalculator:
             if isinstance(sel, FragmentSpreadNode):
                 part = self._fragment_cost.get((sel.name.value, introspecting), (0, 0))
             else:
-                condition = sel.type_condition
+                inline = cast(InlineFragmentNode, sel)
+                condition = inline.type_condition
                 inner = self.schema.get_type(condition.name.value) if condition else parent
-                part = self.selection(sel.selection_set, inner or parent, introspecting)
+                part = self.selection(inline.selection_set, inner or parent, introspecting)
             fixed, per_item = fixed + part[0], per_item + part[1]
         return fixed, per_item
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from graphql import (
     DocumentNode,
@@ -14,6 +15,7 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
+    SelectionNode,
     SelectionSetNode,
     StringValueNode,
     Visitor,
@@ -26,6 +28,11 @@ from graphql.language.visitor import BREAK
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 SDL_FIELD = "_service"
 
+
+
+def _with_selections(sel: SelectionNode) -> FieldNode | InlineFragmentNode:
+    """A selection that is not a fragment spread: a field or an inline fragment."""
+    return cast("FieldNode | InlineFragmentNode", sel)
 
 class FragmentCycle(Exception):
     """A fragment spreads itself, directly or through others (a validation error)."""
@@ -72,7 +79,7 @@ def _spreads(selection_set: SelectionSetNode | None) -> Iterator[str]:
             if isinstance(sel, FragmentSpreadNode):
                 yield sel.name.value
             else:
-                stack.append(sel.selection_set)
+                stack.append(_with_selections(sel).selection_set)
 
 
 def fragment_order(fragments: dict[str, FragmentDefinitionNode]) -> list[str]:
@@ -119,7 +126,7 @@ def _shape(selection_set: SelectionSetNode | None, fragments: dict[str, Shape]) 
         if isinstance(sel, FragmentSpreadNode):
             inner = fragments.get(sel.name.value, Shape())
         else:
-            inner = _shape(sel.selection_set, fragments)
+            inner = _shape(_with_selections(sel).selection_set, fragments)
         depth = max(depth, inner.depth)
         aliases += inner.aliases
         directives += inner.directives
@@ -151,9 +158,10 @@ def _root(
         elif isinstance(sel, InlineFragmentNode):
             _merge(result, _root(sel.selection_set, shapes, roots, is_query))
         else:
-            inner = _shape(sel.selection_set, shapes)
-            name = sel.name.value
-            result.aliases += (1 if sel.alias else 0) + inner.aliases
+            field = cast(FieldNode, sel)
+            inner = _shape(field.selection_set, shapes)
+            name = field.name.value
+            result.aliases += (1 if field.alias else 0) + inner.aliases
             result.directives += inner.directives
             if is_query and name in INTROSPECTION_FIELDS:
                 result.introspection = True

@@ -84,7 +84,7 @@ async def run_cycle(tx: Tx, cycle: CycleInput) -> dict[str, Any]:
             .on_conflict_do_nothing(index_elements=["entitlement_id", "period", "attempt"])
             .returning(Payment.id, Payment.division_code, Payment.amount)
         )
-        created.extend(tuple(row) for row in (await tx.session.execute(stmt)).all())
+        created.extend((row[0], row[1], row[2]) for row in (await tx.session.execute(stmt)).all())
     for pk, division, _amount in created:
         tx.touch("Payment", pk, division)
     total = sum((amount for _pk, _div, amount in created), Decimal("0.00"))

@@ -53,14 +53,15 @@ def visible(principal: Principal | None, entity: type) -> ColumnElement[bool]:
         # Events by an actor inside the area, or touching a resident/case inside it; the
         # region also sees events with no division (anonymous reads, token endpoint).
         return true() if principal.level == Level.REGION else touches_division(prefix)
-    column = {
+    columns: dict[type, Any] = {
         Resident: Resident.division_code,
         Household: Household.division_code,
         Case: Case.division_code,
         ApprovalTask: ApprovalTask.division_code,
         Entitlement: Entitlement.division_code,
         Payment: Payment.division_code,
-    }.get(entity)
+    }
+    column = columns.get(entity)
     if column is None:
         raise LookupError(f"no jurisdiction rule for {entity.__name__}")
     return in_prefix(column, prefix)

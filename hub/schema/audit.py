@@ -81,7 +81,7 @@ class AuditEvent:
 
     @strawberry.field(description="The operation's variables, personal values masked.")
     def variables(self) -> JSON | None:
-        return self.row.variables
+        return self.row.variables  # type: ignore[return-value]  # JSON is any JSON value
 
     @strawberry.field
     def purpose(self) -> str | None:

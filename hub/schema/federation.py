@@ -8,7 +8,7 @@ outside the caller's jurisdiction is `null` + NOT_FOUND, exactly like one that d
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, Final
 
 from strawberry.types import Info
 
@@ -18,7 +18,7 @@ from hub.schema.ids import int_pk_of
 
 # Entity type → its key field (DESIGN.md §4).
 ENTITY_KEYS = {"Resident": "id", "Household": "id", "Case": "id", "Division": "code"}
-FEDERATION_VERSION = "2.5"
+FEDERATION_VERSION: Final = "2.5"
 _LOADERS = {"Resident": "resident", "Household": "household", "Case": "case"}
 
 

@@ -33,6 +33,6 @@ def guarded(
         return info.context.gate.apply(root.guard, field_name, value, **extra)
 
     resolve.__annotations__["return"] = python_type | None
-    resolve.__annotations__["root"] = strawberry.Parent[Any]
+    resolve.__annotations__["root"] = strawberry.Parent[Any]  # type: ignore[misc]
     resolve.__annotations__["info"] = Info
     return strawberry.field(resolver=resolve, name=field_name, description=description)
