@@ -79,6 +79,8 @@ def value_sql(kind: str, expr: str) -> str:
         return f"(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || {fraction} || '+00:00')"
     if kind == "decimal":
         return f"({expr})::text"
+    if kind == "upper":
+        return f"upper({expr})"
     return expr
 
 
@@ -524,19 +526,18 @@ class Planner:
             sql, tuple(self.params), tuple(self.audits), tuple(self.denials), self._unique()
         )
 
-    def one(self, type_name: str, selection: tuple[Selected, ...]) -> Plan:
-        """One object by primary key (`$id`); the statement returns no row when the caller may
-        not see it."""
+    def one(self, type_name: str, selection: tuple[Selected, ...], key: str = "id") -> Plan:
+        """One object whose `key` column equals `$key` (the lowest id if several); the
+        statement returns no row when the caller may see none."""
         shape = SHAPES[type_name]
         table = shape.table
         rows = _Rows("p", shape, [selection])
         rows.positions = ()  # the object is the root field itself: no list index above it
         self._inspect(rows)
         self.paths = self._has_denied(shape, [selection])
-        where = (
-            f"{render(visible(self.principal, shape.model))} AND {table}.id = {self.param('id')}"
-        )
-        row = f"SELECT {self._columns(rows)} FROM {table} WHERE {where}"
+        visible_rows = render(visible(self.principal, shape.model))
+        where = f"{visible_rows} AND {table}.{key} = {self.param('key')}"
+        row = f"SELECT {self._columns(rows)} FROM {table} WHERE {where} ORDER BY {table}.id LIMIT 1"
         self.ctes.append(
             f"p0 AS MATERIALIZED (SELECT s.*, {self._extras(rows, 's', None)} FROM ({row}) s)"
         )

@@ -130,19 +130,23 @@ class CompiledReads:
             values,
         )
 
-    async def one(self, ctx: HubContext, info: Info, pk: int) -> orjson.Fragment | Prebuilt | None:
-        """A root object field's JSON by primary key, or None when this read is not compiled or
-        finds no row the caller may see (the resolver then gives the answer, or the error)."""
-        type_name = OBJECTS.get(info.field_name)
-        if type_name is None:
+    async def one(
+        self, ctx: HubContext, info: Info, key: object
+    ) -> orjson.Fragment | Prebuilt | None:
+        """A root object field's JSON by its key (primary key, case number), or None when this
+        read is not compiled or finds no row the caller may see (the resolver then gives the
+        answer, or the error)."""
+        found = OBJECTS.get(info.field_name)
+        if found is None:
             return None
+        type_name, column = found
         return await self._run(
             ctx,
             info,
             type_name,
             (),
-            lambda planner, selection: planner.one(type_name, selection),
-            {"id": pk},
+            lambda planner, selection: planner.one(type_name, selection, column),
+            {"key": key},
         )
 
     async def _run(

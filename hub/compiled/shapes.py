@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hub.db.models import Case, Entitlement, Household, HouseholdMember, Payment, Resident
+from hub.db.models import (
+    ApprovalTask,
+    Case,
+    Entitlement,
+    Household,
+    HouseholdMember,
+    Payment,
+    Resident,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +25,7 @@ class Column:
     """A scalar read from the row: `kind` says how PostgreSQL renders it as GraphQL JSON."""
 
     column: str
-    kind: str  # text | int | bool | date | datetime | decimal
+    kind: str  # text | int | bool | date | datetime | decimal | upper (an enum stored lower case)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +178,27 @@ CASE = Shape(
             present="certificate_number",
         ),
         "entitlement": Relation("Entitlement", "case_id", single=True),
+        "approvalTasks": Relation("ApprovalTask", "case_id"),
     },
+)
+
+APPROVAL_TASK = Shape(
+    "ApprovalTask",
+    ApprovalTask,
+    "approval_tasks",
+    {
+        "id": ID,
+        "department": Column("department", "upper"),
+        "kind": Column("kind", "text"),
+        "status": Column("status", "text"),
+        "decidedBy": Column("decided_by", "text"),
+        "decidedAt": Column("decided_at", "datetime"),
+        "opinion": Column("opinion", "text"),
+        "findings": Column("findings", "text"),
+        "dueDate": Column("due_date", "date"),
+        "version": Column("version", "int"),
+    },
+    always_audited=False,
 )
 
 ENTITLEMENT = Shape(
@@ -211,11 +239,16 @@ PAYMENT = Shape(
 )
 
 SHAPES: dict[str, Shape] = {
-    s.type_name: s for s in (RESIDENT, CASE, ENTITLEMENT, PAYMENT, HOUSEHOLD, HOUSEHOLD_MEMBER)
+    s.type_name: s
+    for s in (RESIDENT, CASE, ENTITLEMENT, PAYMENT, HOUSEHOLD, HOUSEHOLD_MEMBER, APPROVAL_TASK)
 }
 
 CONNECTIONS = {"residents": "Resident"}
 """Root connection fields the compiled path serves, and their node type."""
 
-OBJECTS = {"resident": "Resident"}
-"""Root fields that read one object by its global id, and its type."""
+OBJECTS = {
+    "resident": ("Resident", "id"),
+    "case": ("Case", "id"),
+    "caseByNumber": ("Case", "case_number"),
+}
+"""Root fields that read one object, its type and the column the argument matches."""

@@ -132,14 +132,14 @@ async def compiled_residents(
     return await compiled.connection(ctx, info, first, after, prefix)
 
 
-async def compiled_one(ctx: HubContext, info: Any, pk: int) -> Any:
+async def compiled_one(ctx: HubContext, info: Any, key: object) -> Any:
     """A root object read by the compiled path, or None to resolve it (including when the
     caller may not see it: the resolver raises the same NOT_FOUND either way)."""
     compiled = ctx.services.compiled_reads
     if compiled is None or not ctx.embeds_json:
         return None
     ctx.require_principal()
-    return await compiled.one(ctx, info, pk)
+    return await compiled.one(ctx, info, key)
 
 
 def id_number_match(ctx: HubContext, raw: str, argument: str) -> Any:

@@ -77,6 +77,18 @@ HOUSEHOLD_FIELDS = (
     "verifiedMonthlyIncome",
     "size",
 )
+TASK_FIELDS = (
+    "id",
+    "department",
+    "kind",
+    "status",
+    "decidedBy",
+    "decidedAt",
+    "opinion",
+    "findings",
+    "dueDate",
+    "version",
+)
 MEMBER_RESIDENT_FIELDS = ("id", "name", "idNumber", "phone", "address", "monthlyIncome")
 
 # Fields the compiled path leaves to the resolvers (the fallback), by parent type.
@@ -84,7 +96,6 @@ FALLBACK_FIELDS = {
     "Resident": ("division { code name level }", "household { division { code } }"),
     "Case": (
         "item { code name }",
-        "approvalTasks { department kind status }",
         "events { kind toStatus actor { department } }",
         "applicant { name idNumber }",
         "certificate { number issuedAt }",
@@ -158,11 +169,16 @@ class QueryGenerator:
     """Seeded: the same `random.Random` state gives the same documents."""
 
     def __init__(
-        self, rng: random.Random, cursors: Sequence[str], resident_ids: Sequence[str] = ()
+        self,
+        rng: random.Random,
+        cursors: Sequence[str],
+        resident_ids: Sequence[str] = (),
+        case_keys: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.rng = rng
         self.cursors = list(cursors)
         self.resident_ids = list(resident_ids)
+        self.case_keys = list(case_keys)  # (global id, case number)
         self.count = 0
 
     # -- the document ------------------------------------------------------------------------
@@ -178,9 +194,13 @@ class QueryGenerator:
         if rng.random() < 0.7:
             doc.default_last = rng.randint(0, 15)
 
-        if self.resident_ids and rng.random() < 0.2:
+        choice = rng.random()
+        if self.resident_ids and choice < 0.2:
             doc.tags.add("one-resident")
             roots = [self._resident_root(doc)]
+        elif self.case_keys and choice < 0.32:
+            doc.tags.add("one-case")
+            roots = [self._case_root(doc)]
         else:
             roots = [self._residents_root(doc, bad=bad)]
         if rng.random() < 0.12:
@@ -241,6 +261,22 @@ class QueryGenerator:
             argument = _literal(resident_id)
         alias = self._alias(doc, "one") if rng.random() < 0.2 else ""
         return f"{alias}resident(id: {argument}) {{ {self._resident(doc)} }}"
+
+    def _case_root(self, doc: _Document) -> str:
+        """`case(id:)` or `caseByNumber(caseNumber:)`: a case of the world (in or out of the
+        caller's area) or one that does not exist."""
+        rng = self.rng
+        case_id, number = rng.choice(self.case_keys)
+        if rng.random() < 0.5:
+            field, name, type_, value = "case", "id", "ID!", case_id
+        else:
+            field, name, type_, value = "caseByNumber", "caseNumber", "String!", number
+        if rng.random() < 0.5:
+            argument = doc.variable(name, type_, value)
+        else:
+            argument = _literal(value)
+        alias = self._alias(doc, "one") if rng.random() < 0.2 else ""
+        return f"{alias}{field}({name}: {argument}) {{ {self._case(doc)} }}"
 
     def _second_root(self, doc: _Document) -> str:
         choice = self.rng.choice(("cases", "me", "serviceItems", "residentsCount"))
@@ -384,6 +420,9 @@ class QueryGenerator:
         if self.rng.random() < 0.5:
             entitlement = self._entitlement(doc)
             items.append(f"{self._maybe_alias(doc, 'entitlement')}entitlement {{ {entitlement} }}")
+        if self.rng.random() < 0.3:
+            tasks = " ".join(self._scalars(doc, TASK_FIELDS, 1, 5))
+            items.append(f"{self._maybe_alias(doc, 'approvalTasks')}approvalTasks {{ {tasks} }}")
         self._extras(doc, "Case", items)
         return self._fragmentize(doc, "Case", items)
 
@@ -540,8 +579,12 @@ def policy_sweep() -> GeneratedQuery:
 
 
 def generate_queries(
-    seed: int, count: int, cursors: Sequence[str], resident_ids: Sequence[str] = ()
+    seed: int,
+    count: int,
+    cursors: Sequence[str],
+    resident_ids: Sequence[str] = (),
+    case_keys: Sequence[tuple[str, str]] = (),
 ) -> list[GeneratedQuery]:
-    """`count` documents from `seed`: the same seed, cursors and ids give the same list."""
-    generator = QueryGenerator(random.Random(seed), cursors, resident_ids)
+    """`count` documents from `seed`: the same seed, cursors and keys give the same list."""
+    generator = QueryGenerator(random.Random(seed), cursors, resident_ids, case_keys)
     return [generator.generate() for _ in range(count)]

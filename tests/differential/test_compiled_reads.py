@@ -749,6 +749,14 @@ def resident_ids_of(world: World) -> list[str]:
     return [*known, to_global_id("Resident", ids[-1] + 1000), "not-an-id"]
 
 
+async def case_keys_of(apps: Apps) -> list[tuple[str, str]]:
+    """(global id, case number) of every case, and of one that exists nowhere."""
+    async with apps.resolved.services.sessions() as session:
+        rows = (await session.execute(select(Case.id, Case.case_number).order_by(Case.id))).all()
+    keys = [(to_global_id("Case", pk), number) for pk, number in rows]
+    return [*keys, (to_global_id("Case", rows[-1][0] + 1000), "MZ-NO-SUCH-CASE")]
+
+
 def cursors_of(world: World) -> list[str]:
     """Cursors a previous page could have ended on: every resident's, and one past the end."""
     ids = sorted(world.residents.values())
@@ -759,7 +767,13 @@ def cursors_of(world: World) -> list[str]:
 async def report(apps: Apps) -> Report:
     """The policy sweep as every caller, then every generated request as the callers in turn,
     each through both apps (once a module)."""
-    queries = generate_queries(SEED, QUERIES, cursors_of(apps.world), resident_ids_of(apps.world))
+    queries = generate_queries(
+        SEED,
+        QUERIES,
+        cursors_of(apps.world),
+        resident_ids_of(apps.world),
+        await case_keys_of(apps),
+    )
     result = Report()
     started = time.perf_counter()
     async with Runner(apps) as runner:
@@ -798,7 +812,7 @@ async def test_generated_requests_cover_the_policy_and_the_shapes(report: Report
     assert report.rows_returned > 2 * report.cases, report.rows_returned
     assert report.error_codes["FORBIDDEN_FIELD"] > 0 and report.error_codes["BAD_USER_INPUT"] > 0
     for tag in ("fallback", "fragment", "inline-fragment", "directive", "bad-first",
-                "bad-after", "bad-filter", "bad-last", "two-roots", "one-resident"):  # fmt: skip
+                "bad-after", "bad-filter", "bad-last", "two-roots", "one-resident", "one-case"):  # fmt: skip
         assert report.tags[tag] > 0, (tag, report.tags)
     for department in VERIFYING:
         seen = report.grants[department, "Resident.idNumber"]
@@ -829,5 +843,6 @@ async def test_compiled_path_serves_most_generated_queries(report: Report, apps:
         f"the compiled path served {served} of {total} `residents` root fields "
         f"({served / total:.0%}); at least half expected ({dict(compiled_paths)})"
     )
-    # `resident(id:)` too, for the residents the caller may see.
-    assert compiled_paths[("compiled", "resident")] > 0, dict(compiled_paths)
+    # The object roots too, for the rows the caller may see.
+    for root in ("resident", "case", "caseByNumber"):
+        assert compiled_paths[("compiled", root)] > 0, (root, dict(compiled_paths))

@@ -97,7 +97,7 @@ def test_a_type_reached_twice_may_repeat_a_resource() -> None:
     "query",
     [
         "{ residents { edges { node { household { division { name } } } } } }",
-        "{ residents { edges { node { cases { approvalTasks { id } } } } } }",
+        "{ residents { edges { node { cases { approvalTasks { assigneeDivision { code } } } } } } }",
         "{ residents { edges { node { division { name } } } } }",
     ],
 )
@@ -144,7 +144,7 @@ def test_one_object_by_id_keeps_the_id_a_parameter_and_the_area_the_callers() ->
     root = document.definitions[0].selection_set.selections[0]
     chosen = collect([root.selection_set], "Resident", _child_type, {}, {})
     built = Planner(EVALUATOR, caller("human_resources")).one("Resident", chosen)
-    assert built.params == ("id",)
+    assert built.params == ("key",)
     assert "residents.id = $1" in built.sql
     assert "'640104000000' AND '640104999999'" in built.sql
     assert '"type":"Case"' in built.sql and built.unique_resources
@@ -156,3 +156,13 @@ def test_rows_reached_many_to_one_may_repeat() -> None:
     assert not plan(query, caller("human_resources")).unique_resources
     one_to_many = "{ residents { edges { node { cases { caseNumber } } } } }"
     assert plan(one_to_many, caller("human_resources")).unique_resources
+
+
+def test_a_case_by_number_takes_the_lowest_id_among_the_visible() -> None:
+    document = parse('{ caseByNumber(caseNumber: "x") { status approvalTasks { department } } }')
+    root = document.definitions[0].selection_set.selections[0]
+    chosen = collect([root.selection_set], "Case", _child_type, {}, {})
+    built = Planner(EVALUATOR, caller("civil_affairs")).one("Case", chosen, "case_number")
+    assert built.params == ("key",)
+    assert "cases.case_number = $1" in built.sql and "ORDER BY cases.id LIMIT 1" in built.sql
+    assert "upper(" in built.sql  # departments are enum names in GraphQL, lower case in rows
