@@ -466,8 +466,16 @@ class Planner:
     # -- the root connection ---------------------------------------------------------------
 
     def connection(
-        self, type_name: str, selection: tuple[Selected, ...], *, after: bool, division: bool
+        self,
+        type_name: str,
+        selection: tuple[Selected, ...],
+        *,
+        after: bool,
+        division: bool,
+        equals: tuple[str, ...] = (),
     ) -> Plan:
+        """A page of a root connection: in the caller's area, under a division (`division`),
+        with `column = $column` for each of `equals`, after a cursor (`after`)."""
         shape = SHAPES[type_name]
         table = shape.table
         node_selections = [
@@ -479,8 +487,11 @@ class Planner:
         ]
         rows = _Rows("p", shape, node_selections)
         self._inspect(rows)
+        if rows.task and shape.need_to_know_from_parent:
+            raise Unsupported("need to know from a parent row at the root")
         self.paths = self._has_denied(shape, node_selections)
         where = [render(visible(self.principal, shape.model))]
+        where.extend(f"{table}.{column} = {self.param(column)}" for column in equals)
         if division:
             where.append(
                 f"{table}.division_code BETWEEN {self.param('division_low')}"

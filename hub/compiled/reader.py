@@ -110,22 +110,26 @@ class CompiledReads:
         size: int,
         cursor: int | None,
         division_prefix: str | None,
+        equals: dict[str, object] | None = None,
     ) -> orjson.Fragment | Prebuilt | None:
-        """The root connection's JSON, or None when this read is not compiled."""
+        """The root connection's JSON, or None when this read is not compiled. `equals`: the
+        filter's column values (already checked), each a bind parameter."""
         type_name = CONNECTIONS.get(info.field_name)
         if type_name is None:
             return None
         after, division = cursor is not None, division_prefix is not None
+        columns = tuple(sorted(equals or {}))
         values: dict[str, Any] = {"first": size, "limit": size + 1, "after": cursor}
+        values.update(equals or {})
         if division_prefix is not None:
             values["division_low"], values["division_high"] = prefix_range(division_prefix)
         return await self._run(
             ctx,
             info,
             f"{type_name}Connection",
-            (after, division),
+            (after, division, columns),
             lambda planner, selection: planner.connection(
-                type_name, selection, after=after, division=division
+                type_name, selection, after=after, division=division, equals=columns
             ),
             values,
         )

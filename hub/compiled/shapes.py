@@ -197,6 +197,7 @@ APPROVAL_TASK = Shape(
         "findings": Column("findings", "text"),
         "dueDate": Column("due_date", "date"),
         "version": Column("version", "int"),
+        "case": Relation("Case", "id", parent_key="case_id", single=True),
     },
     always_audited=False,
 )
@@ -243,7 +244,7 @@ SHAPES: dict[str, Shape] = {
     for s in (RESIDENT, CASE, ENTITLEMENT, PAYMENT, HOUSEHOLD, HOUSEHOLD_MEMBER, APPROVAL_TASK)
 }
 
-CONNECTIONS = {"residents": "Resident"}
+CONNECTIONS = {"residents": "Resident", "approvalTasks": "ApprovalTask", "payments": "Payment"}
 """Root connection fields the compiled path serves, and their node type."""
 
 OBJECTS = {

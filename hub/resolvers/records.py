@@ -118,9 +118,6 @@ async def compiled_residents(
 ) -> Any:
     """The residents page built by the compiled read path, or None to resolve it field by
     field. Arguments are checked here exactly as `residents_statement` checks them."""
-    compiled = ctx.services.compiled_reads
-    if compiled is None or not ctx.embeds_json:
-        return None
     ctx.require_principal()
     prefix = None
     if flt is not None:
@@ -129,7 +126,55 @@ async def compiled_residents(
             return None
         if flt.division_code is not None:
             prefix = division_prefix(flt.division_code, "filter.divisionCode")
-    return await compiled.connection(ctx, info, first, after, prefix)
+    return await _compiled_page(ctx, info, first, after, prefix, {})
+
+
+async def compiled_tasks(
+    ctx: HubContext, info: Any, first: int, after: int | None, flt: Any | None
+) -> Any:
+    """`approvalTasks` by the compiled path (as `tasks_statement` filters), or None."""
+    ctx.require_principal()
+    equals: dict[str, object] = {}
+    if flt is not None:
+        if flt.overdue is not None:  # depends on today's date: left to the resolver
+            return None
+        if flt.status is not None:
+            equals["status"] = flt.status.value
+        if flt.department is not None:
+            equals["department"] = flt.department.value
+    return await _compiled_page(ctx, info, first, after, None, equals)
+
+
+async def compiled_payments(
+    ctx: HubContext, info: Any, first: int, after: int | None, flt: Any | None
+) -> Any:
+    """`payments` by the compiled path, or None. Arguments are checked here exactly as
+    `payments_statement` checks them, in the same order."""
+    ctx.require_principal()
+    equals: dict[str, object] = {}
+    prefix = None
+    if flt is not None:
+        if flt.period is not None:
+            equals["period"] = period(flt.period, "filter.period")
+        if flt.status is not None:
+            equals["status"] = flt.status.value
+        if flt.division_code is not None:
+            prefix = division_prefix(flt.division_code, "filter.divisionCode")
+    return await _compiled_page(ctx, info, first, after, prefix, equals)
+
+
+async def _compiled_page(
+    ctx: HubContext,
+    info: Any,
+    first: int,
+    after: int | None,
+    prefix: str | None,
+    equals: dict[str, object],
+) -> Any:
+    compiled = ctx.services.compiled_reads
+    if compiled is None or not ctx.embeds_json:
+        return None
+    return await compiled.connection(ctx, info, first, after, prefix, equals)
 
 
 async def compiled_one(ctx: HubContext, info: Any, key: object) -> Any:

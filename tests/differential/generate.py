@@ -89,6 +89,9 @@ TASK_FIELDS = (
     "dueDate",
     "version",
 )
+TASK_STATUSES = ("PENDING", "APPROVED", "REJECTED", "RETURNED", "CANCELLED")
+TASK_DEPARTMENTS = ("CIVIL_AFFAIRS", "PUBLIC_SECURITY", "HUMAN_RESOURCES", "HOUSING", "FINANCE")
+PAYMENT_STATUSES = ("SCHEDULED", "PAID", "FAILED", "RETURNED", "CANCELLED")
 MEMBER_RESIDENT_FIELDS = ("id", "name", "idNumber", "phone", "address", "monthlyIncome")
 
 # Fields the compiled path leaves to the resolvers (the fallback), by parent type.
@@ -174,8 +177,10 @@ class QueryGenerator:
         cursors: Sequence[str],
         resident_ids: Sequence[str] = (),
         case_keys: Sequence[tuple[str, str]] = (),
+        periods: Sequence[str] = (),
     ) -> None:
         self.rng = rng
+        self.periods = list(periods)
         self.cursors = list(cursors)
         self.resident_ids = list(resident_ids)
         self.case_keys = list(case_keys)  # (global id, case number)
@@ -201,6 +206,12 @@ class QueryGenerator:
         elif self.case_keys and choice < 0.32:
             doc.tags.add("one-case")
             roots = [self._case_root(doc)]
+        elif choice < 0.4:
+            doc.tags.add("tasks")
+            roots = [self._tasks_root(doc)]
+        elif self.periods and choice < 0.48:
+            doc.tags.add("payments")
+            roots = [self._payments_root(doc)]
         else:
             roots = [self._residents_root(doc, bad=bad)]
         if rng.random() < 0.12:
@@ -278,6 +289,56 @@ class QueryGenerator:
         alias = self._alias(doc, "one") if rng.random() < 0.2 else ""
         return f"{alias}{field}({name}: {argument}) {{ {self._case(doc)} }}"
 
+    def _tasks_root(self, doc: _Document) -> str:
+        """`approvalTasks`: paged, filtered by status and department (overdue now and then,
+        which the compiled path leaves to the resolver)."""
+        rng = self.rng
+        args = self._plain_page_args(doc)
+        found: dict[str, Any] = {}
+        if rng.random() < 0.5:
+            found["status"] = _Enum(rng.choice(TASK_STATUSES))
+        if rng.random() < 0.4:
+            found["department"] = _Enum(rng.choice(TASK_DEPARTMENTS))
+        if rng.random() < 0.1:
+            found["overdue"] = rng.random() < 0.5
+        if found:
+            args.append(self._filter(doc, found, "ApprovalTaskFilter"))
+        rng.shuffle(args)
+        shown = f"({', '.join(args)})" if args else ""
+        return f"approvalTasks{shown} {{ {self._connection(doc, 'ApprovalTask', self._task)} }}"
+
+    def _payments_root(self, doc: _Document) -> str:
+        """`payments`: paged, filtered by period (some invalid), status and division."""
+        rng = self.rng
+        args = self._plain_page_args(doc)
+        found: dict[str, Any] = {}
+        if rng.random() < 0.6:
+            found["period"] = rng.choice(self.periods)
+        if rng.random() < 0.3:
+            found["status"] = _Enum(rng.choice(PAYMENT_STATUSES))
+        if rng.random() < 0.3:
+            found["divisionCode"] = rng.choice(FILTER_CODES)
+        if found:
+            args.append(self._filter(doc, found, "PaymentFilter"))
+        rng.shuffle(args)
+        shown = f"({', '.join(args)})" if args else ""
+        return f"payments{shown} {{ {self._connection(doc, 'Payment', self._payment)} }}"
+
+    def _plain_page_args(self, doc: _Document) -> list[str]:
+        rng = self.rng
+        args = []
+        if rng.random() < 0.7:
+            args.append(self._argument(doc, "first", "Int", rng.randint(0, 8)))
+        if rng.random() < 0.3 and self.cursors:
+            args.append(self._argument(doc, "after", "String", rng.choice(self.cursors)))
+        return args
+
+    def _task(self, doc: _Document) -> str:
+        items = self._scalars(doc, TASK_FIELDS, 1, 5)
+        if self.rng.random() < 0.4:
+            items.append(f"{self._maybe_alias(doc, 'case')}case {{ {self._case(doc)} }}")
+        return self._fragmentize(doc, "ApprovalTask", items)
+
     def _second_root(self, doc: _Document) -> str:
         choice = self.rng.choice(("cases", "me", "serviceItems", "residentsCount"))
         if choice == "cases":
@@ -341,16 +402,17 @@ class QueryGenerator:
             return f"{name}: {doc.variable(name, type_, value)}"
         return f"{name}: {_literal(value)}"
 
-    def _filter(self, doc: _Document, value: dict[str, Any]) -> str:
+    def _filter(self, doc: _Document, value: dict[str, Any], type_: str = "ResidentFilter") -> str:
         if self.rng.random() < 0.6:
-            return f"filter: {doc.variable('filter', 'ResidentFilter', value)}"
+            return f"filter: {doc.variable('filter', type_, value)}"
         inner = ", ".join(f"{k}: {_literal(v)}" for k, v in value.items())
         return f"filter: {{{inner}}}"
 
     # -- selections ------------------------------------------------------------------------
 
-    def _connection(self, doc: _Document) -> str:
+    def _connection(self, doc: _Document, node_type: str = "Resident", node: Any = None) -> str:
         rng = self.rng
+        node = node or self._resident
         items: list[str] = []
         if rng.random() < 0.4:
             items.append(f"{self._maybe_alias(doc, 'totalCount')}totalCount")
@@ -365,13 +427,13 @@ class QueryGenerator:
             if rng.random() < 0.1:
                 edge.append("__typename")
             if rng.random() < 0.95 or not edge:
-                edge.append(f"{self._maybe_alias(doc, 'node')}node {{ {self._resident(doc)} }}")
+                edge.append(f"{self._maybe_alias(doc, 'node')}node {{ {node(doc)} }}")
             rng.shuffle(edge)
             items.append(f"edges {{ {' '.join(edge)} }}")
         if rng.random() < 0.1:
             items.append("__typename")
         rng.shuffle(items)
-        return self._fragmentize(doc, "ResidentConnection", items, rate=0.08)
+        return self._fragmentize(doc, f"{node_type}Connection", items, rate=0.08)
 
     def _resident(self, doc: _Document) -> str:
         rng = self.rng
@@ -546,7 +608,13 @@ class QueryGenerator:
         return self.rng.sample(list(fields), self.rng.randint(low, min(high, len(fields))))
 
 
+class _Enum(str):
+    """An enum value: bare in a document, a string in the variables."""
+
+
 def _literal(value: Any) -> str:
+    if isinstance(value, _Enum):
+        return str(value)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -584,7 +652,8 @@ def generate_queries(
     cursors: Sequence[str],
     resident_ids: Sequence[str] = (),
     case_keys: Sequence[tuple[str, str]] = (),
+    periods: Sequence[str] = (),
 ) -> list[GeneratedQuery]:
     """`count` documents from `seed`: the same seed, cursors and keys give the same list."""
-    generator = QueryGenerator(random.Random(seed), cursors, resident_ids, case_keys)
+    generator = QueryGenerator(random.Random(seed), cursors, resident_ids, case_keys, periods)
     return [generator.generate() for _ in range(count)]

@@ -55,7 +55,7 @@ from tests.factories import NOW, Hub, World, build_world
 pytestmark = pytest.mark.postgres
 
 SEED = 20261120
-QUERIES = 360  # generated requests, besides one policy sweep per caller
+QUERIES = 480  # generated requests, besides one policy sweep per caller
 
 REGION, CITY = "640000000000", "640100000000"
 COUNTY, TOWNSHIP = "640104000000", "640104001000"
@@ -757,6 +757,14 @@ async def case_keys_of(apps: Apps) -> list[tuple[str, str]]:
     return [*keys, (to_global_id("Case", rows[-1][0] + 1000), "MZ-NO-SUCH-CASE")]
 
 
+async def periods_of(apps: Apps) -> list[str]:
+    """Every month with payments, one without and an invalid one."""
+    async with apps.resolved.services.sessions() as session:
+        found = (await session.execute(select(Payment.period).distinct())).scalars()
+        periods = sorted(found)
+    return [*periods, "2019-01", "2026-13"]
+
+
 def cursors_of(world: World) -> list[str]:
     """Cursors a previous page could have ended on: every resident's, and one past the end."""
     ids = sorted(world.residents.values())
@@ -773,6 +781,7 @@ async def report(apps: Apps) -> Report:
         cursors_of(apps.world),
         resident_ids_of(apps.world),
         await case_keys_of(apps),
+        await periods_of(apps),
     )
     result = Report()
     started = time.perf_counter()
@@ -812,7 +821,7 @@ async def test_generated_requests_cover_the_policy_and_the_shapes(report: Report
     assert report.rows_returned > 2 * report.cases, report.rows_returned
     assert report.error_codes["FORBIDDEN_FIELD"] > 0 and report.error_codes["BAD_USER_INPUT"] > 0
     for tag in ("fallback", "fragment", "inline-fragment", "directive", "bad-first",
-                "bad-after", "bad-filter", "bad-last", "two-roots", "one-resident", "one-case"):  # fmt: skip
+                "bad-after", "bad-filter", "bad-last", "two-roots", "one-resident", "one-case", "tasks", "payments"):  # fmt: skip
         assert report.tags[tag] > 0, (tag, report.tags)
     for department in VERIFYING:
         seen = report.grants[department, "Resident.idNumber"]
@@ -844,5 +853,5 @@ async def test_compiled_path_serves_most_generated_queries(report: Report, apps:
         f"({served / total:.0%}); at least half expected ({dict(compiled_paths)})"
     )
     # The object roots too, for the rows the caller may see.
-    for root in ("resident", "case", "caseByNumber"):
+    for root in ("resident", "case", "caseByNumber", "approvalTasks", "payments"):
         assert compiled_paths[("compiled", root)] > 0, (root, dict(compiled_paths))

@@ -3,6 +3,8 @@ and the request's values reach the statement (pure: no database)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from graphql import parse
 
@@ -11,7 +13,7 @@ from hub.compiled.plan import Planner
 from hub.compiled.reader import CompiledReads, _child_type
 from hub.compiled.selection import Selected, Unsupported, collect
 from hub.policy.evaluator import PolicyEvaluator
-from hub.policy.loader import load_policy
+from hub.policy.loader import DEFAULT_POLICY_PATH, load_policy
 from hub.types import Department
 
 EVALUATOR = PolicyEvaluator(load_policy(None))
@@ -166,3 +168,51 @@ def test_a_case_by_number_takes_the_lowest_id_among_the_visible() -> None:
     assert built.params == ("key",)
     assert "cases.case_number = $1" in built.sql and "ORDER BY cases.id LIMIT 1" in built.sql
     assert "upper(" in built.sql  # departments are enum names in GraphQL, lower case in rows
+
+
+def test_root_payments_leave_need_to_know_to_the_resolvers(tmp_path: Path) -> None:
+    """A payment's need to know comes from its entitlement: below an entitlement the statement
+    has it, at the root it does not, so such a page is resolved."""
+    text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8").replace(
+        "rules:\n",
+        "rules:\n  - rule: account_need_to_know\n    field: Payment.bankAccount\n"
+        "    who: verifying_partners\n    grant: FULL\n    need_to_know: true\n",
+        1,
+    )
+    custom = tmp_path / "policy.yaml"
+    custom.write_text(text, encoding="utf-8")
+    evaluator = PolicyEvaluator(load_policy(custom))
+    who = caller("human_resources")
+    root = "{ payments { edges { node { period bankAccount } } } }"
+    document = parse(root)
+    chosen = collect(
+        [document.definitions[0].selection_set.selections[0].selection_set],
+        "PaymentConnection",
+        _child_type,
+        {},
+        {},
+    )
+    with pytest.raises(Unsupported):
+        Planner(evaluator, who).connection("Payment", chosen, after=False, division=False)
+    nested = "{ residents { edges { node { entitlements { payments { bankAccount } } } } } }"
+    built = Planner(evaluator, who).connection(
+        "Resident", selection(nested), after=False, division=False
+    )
+    assert "approval_tasks" in built.sql  # the entitlement's open task decides
+
+
+def test_filters_of_a_root_page_are_parameters() -> None:
+    document = parse("{ approvalTasks { edges { node { status case { caseNumber } } } } }")
+    chosen = collect(
+        [document.definitions[0].selection_set.selections[0].selection_set],
+        "ApprovalTaskConnection",
+        _child_type,
+        {},
+        {},
+    )
+    built = Planner(EVALUATOR, caller("civil_affairs")).connection(
+        "ApprovalTask", chosen, after=True, division=False, equals=("department", "status")
+    )
+    assert {"department", "status", "after", "first", "limit"} == set(built.params)
+    assert "approval_tasks.status = $" in built.sql
+    assert not built.unique_resources  # two tasks of one case reach the same case
