@@ -251,6 +251,12 @@ class Planner:
             )
         return ", ".join(extras)
 
+    def _root_need_to_know(self, rows: _Rows) -> None:
+        """Rows whose need to know comes from their parent (payments, from the entitlement)
+        cannot decide it at the root, where there is no parent row."""
+        if rows.task and rows.shape.need_to_know_from_parent:
+            raise Unsupported("need to know from a parent row at the root")
+
     def _columns(self, rows: _Rows, *keys: str) -> str:
         """Only the columns the selections, the audit, need to know and `keys` read: narrower
         rows make the page and each subquery cheaper than `table.*`."""
@@ -487,8 +493,7 @@ class Planner:
         ]
         rows = _Rows("p", shape, node_selections)
         self._inspect(rows)
-        if rows.task and shape.need_to_know_from_parent:
-            raise Unsupported("need to know from a parent row at the root")
+        self._root_need_to_know(rows)
         self.paths = self._has_denied(shape, node_selections)
         where = [render(visible(self.principal, shape.model))]
         where.extend(f"{table}.{column} = {self.param(column)}" for column in equals)
@@ -545,6 +550,7 @@ class Planner:
         rows = _Rows("p", shape, [selection])
         rows.positions = ()  # the object is the root field itself: no list index above it
         self._inspect(rows)
+        self._root_need_to_know(rows)
         self.paths = self._has_denied(shape, [selection])
         visible_rows = render(visible(self.principal, shape.model))
         where = f"{visible_rows} AND {table}.{key} = {self.param('key')}"
