@@ -251,6 +251,24 @@ class Planner:
             )
         return ", ".join(extras)
 
+    def _merged_page(self, rows: _Rows, where: list[str], limit: str) -> str:
+        """The page under a township or a village, from each of its divisions' first rows by
+        id (an index scan on (division_code, id) each), merged. Ordering the division's rows by
+        id and stopping at the page scans rows in id order until enough fall in the division,
+        which for a small township means most of the table (measured: 61 ms against 0.6 ms)."""
+        table = rows.shape.table
+        ids = (
+            f"SELECT x.id FROM divisions d CROSS JOIN LATERAL (SELECT {table}.id FROM {table}"
+            f" WHERE {table}.division_code = d.code AND {' AND '.join(where)}"
+            f" ORDER BY {table}.id LIMIT {limit}) x"
+            f" WHERE d.code BETWEEN {self.param('division_low')} AND {self.param('division_high')}"
+            f" ORDER BY x.id LIMIT {limit}"
+        )
+        return (
+            f"SELECT {self._columns(rows)} FROM {table} WHERE {table}.id IN ({ids})"
+            f" ORDER BY {table}.id"
+        )
+
     def _root_need_to_know(self, rows: _Rows) -> None:
         """Rows whose need to know comes from their parent (payments, from the entitlement)
         cannot decide it at the root, where there is no parent row."""
@@ -479,9 +497,11 @@ class Planner:
         after: bool,
         division: bool,
         equals: tuple[str, ...] = (),
+        narrow: bool = False,
     ) -> Plan:
-        """A page of a root connection: in the caller's area, under a division (`division`),
-        with `column = $column` for each of `equals`, after a cursor (`after`)."""
+        """A page of a root connection: in the caller's area, under a division (`division`;
+        `narrow`: a township or a village), with `column = $column` for each of `equals`, after
+        a cursor (`after`)."""
         shape = SHAPES[type_name]
         table = shape.table
         node_selections = [
@@ -511,6 +531,8 @@ class Planner:
             f"SELECT {self._columns(rows)} FROM {table} WHERE {' AND '.join(where)}"
             f" ORDER BY {table}.id LIMIT {limit}"
         )
+        if division and narrow and shape.division_id_index:
+            lookahead = self._merged_page(rows, where, limit)
         self.ctes.append(f"n0 AS MATERIALIZED ({lookahead})")
         position = ", (row_number() OVER (ORDER BY s.id) - 1)::int AS _pos" if self.paths else ""
         self.ctes.append(

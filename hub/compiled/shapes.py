@@ -84,6 +84,9 @@ class Shape:
     # Rows outside the caller's area are hidden (`visible`); False for rows that have no
     # division of their own and that the resolvers list as they are (household members).
     scoped: bool = True
+    # An index on (division_code, id): a page under a township or a village is then merged
+    # from each village's first rows (see `Planner.connection`).
+    division_id_index: bool = False
 
 
 ID = "id"
@@ -121,6 +124,7 @@ RESIDENT = Shape(
         "household": Relation("Household", "id", parent_key="household_id", single=True),
     },
     need_to_know=("id", "household_id"),
+    division_id_index=True,
 )
 
 HOUSEHOLD = Shape(

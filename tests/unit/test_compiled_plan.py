@@ -216,3 +216,18 @@ def test_filters_of_a_root_page_are_parameters() -> None:
     assert {"department", "status", "after", "first", "limit"} == set(built.params)
     assert "approval_tasks.status = $" in built.sql
     assert not built.unique_resources  # two tasks of one case reach the same case
+
+
+def test_a_township_page_merges_its_villages_first_rows() -> None:
+    """Under a township or a village the page is merged from each division's first rows (an
+    index scan each); under a county and above it is read in id order."""
+    who = caller("civil_affairs")
+    narrow = Planner(EVALUATOR, who).connection(
+        "Resident", selection(PAGE), after=True, division=True, narrow=True
+    )
+    wide = Planner(EVALUATOR, who).connection(
+        "Resident", selection(PAGE), after=True, division=True, narrow=False
+    )
+    assert "FROM divisions d CROSS JOIN LATERAL (SELECT residents.id FROM residents" in narrow.sql
+    assert "CROSS JOIN LATERAL (SELECT residents.id" not in wide.sql
+    assert set(narrow.params) == set(wide.params)
