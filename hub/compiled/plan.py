@@ -252,10 +252,13 @@ class Planner:
         return ", ".join(extras)
 
     def _merged_page(self, rows: _Rows, where: list[str], limit: str) -> str:
-        """The page under a township or a village, from each of its divisions' first rows by
-        id (an index scan on (division_code, id) each), merged. Ordering the division's rows by
-        id and stopping at the page scans rows in id order until enough fall in the division,
-        which for a small township means most of the table (measured: 61 ms against 0.6 ms)."""
+        """The page of one village, from the divisions in its range (the village itself), each
+        read in id order on the (division_code, id) index and merged. Otherwise the prepared
+        statement's generic plan reads the table in id order until enough rows fall in the
+        village: 10-20 ms for a village of the benchmark data, about 1 ms this way. The same
+        merge for a township measured 0.6 against 61 ms for a small one, but cost more
+        database time for a large one (3.3 against 2.1 ms per page under load), so townships
+        keep the id-order plan (bench/README.md)."""
         table = rows.shape.table
         ids = (
             f"SELECT x.id FROM divisions d CROSS JOIN LATERAL (SELECT {table}.id FROM {table}"
@@ -500,8 +503,8 @@ class Planner:
         narrow: bool = False,
     ) -> Plan:
         """A page of a root connection: in the caller's area, under a division (`division`;
-        `narrow`: a township or a village), with `column = $column` for each of `equals`, after
-        a cursor (`after`)."""
+        `narrow`: one village), with `column = $column` for each of `equals`, after a cursor
+        (`after`)."""
         shape = SHAPES[type_name]
         table = shape.table
         node_selections = [

@@ -218,9 +218,9 @@ def test_filters_of_a_root_page_are_parameters() -> None:
     assert not built.unique_resources  # two tasks of one case reach the same case
 
 
-def test_a_township_page_merges_its_villages_first_rows() -> None:
-    """Under a township or a village the page is merged from each division's first rows (an
-    index scan each); under a county and above it is read in id order."""
+def test_a_village_page_reads_the_division_index() -> None:
+    """One village's page is read on the (division_code, id) index; a township's and a
+    county's in id order."""
     who = caller("civil_affairs")
     narrow = Planner(EVALUATOR, who).connection(
         "Resident", selection(PAGE), after=True, division=True, narrow=True
