@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from hub.audit.canonical import GENESIS_HASH, chain_hash, event_document, is_plain_json, join_roles
+from hub.audit.canonical import chain_hash, event_document, is_plain_json, join_roles
 from hub.audit.checkpoints import (
     DEFAULT_ISSUER,
     CheckpointPolicy,
@@ -31,7 +31,13 @@ from hub.audit.checkpoints import (
 )
 from hub.audit.events import AuditEntry, ResourceDocuments, ResourceTouch
 from hub.audit.masking import clean_text, mask_shapes, mask_variables
-from hub.audit.store import CHAIN_LOCK_KEY, chain_head, last_checkpoint, lock_chain
+from hub.audit.store import (
+    CHAIN_LOCK_KEY,
+    chain_head,
+    last_checkpoint,
+    lock_chain,
+    lock_chain_on_driver,
+)
 from hub.db.engine import json_text
 from hub.db.models.audit import AuditCheckpoint, AuditEvent
 from hub.domain.clock import Clock
@@ -243,13 +249,6 @@ _APPEND_EVENTS = (
     f" INSERT INTO audit_events ({', '.join(_COLUMN_NAMES)})"
     f" SELECT {_TYPED_PLACEHOLDERS} FROM chain"
 )
-_LOCK = "SELECT pg_advisory_xact_lock($1)"
-# The lock is taken by an earlier statement, so this one's snapshot sees the latest head.
-_HEADS = (
-    "SELECT e.seq, e.hash, c.seq, c.at FROM (SELECT 1) one"
-    " LEFT JOIN (SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1) e ON true"
-    " LEFT JOIN (SELECT seq, at FROM audit_checkpoints ORDER BY seq DESC LIMIT 1) c ON true"
-)
 _INSERT_CHECKPOINT = "INSERT INTO audit_checkpoints (seq, hash, at, jws) VALUES ($1, $2, $3, $4)"
 
 
@@ -330,10 +329,7 @@ class _DriverWriter:
         issuer: str,
     ) -> list[AuditEvent]:
         async with driver.transaction():
-            await driver.execute(_LOCK, CHAIN_LOCK_KEY)
-            head = await driver.fetchrow(_HEADS)
-            head_seq, head_hash = (0, GENESIS_HASH) if head[0] is None else (head[0], head[1])
-            latest = None if head[2] is None else AuditCheckpoint(seq=head[2], at=head[3])
+            head_seq, head_hash, latest = await lock_chain_on_driver(driver)
 
             async def insert(rows: list[AuditEvent]) -> None:
                 if rows:

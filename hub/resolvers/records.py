@@ -132,34 +132,19 @@ async def compiled_residents(
 async def compiled_tasks(
     ctx: HubContext, info: Any, first: int, after: int | None, flt: Any | None
 ) -> Any:
-    """`approvalTasks` by the compiled path (as `tasks_statement` filters), or None."""
+    """`approvalTasks` by the compiled path, or None to resolve them."""
     ctx.require_principal()
-    equals: dict[str, object] = {}
-    if flt is not None:
-        if flt.overdue is not None:  # depends on today's date: left to the resolver
-            return None
-        if flt.status is not None:
-            equals["status"] = flt.status.value
-        if flt.department is not None:
-            equals["department"] = flt.department.value
-    return await _compiled_page(ctx, info, first, after, None, equals)
+    if flt is not None and flt.overdue is not None:  # depends on today: left to the resolver
+        return None
+    return await _compiled_page(ctx, info, first, after, None, task_filter(flt))
 
 
 async def compiled_payments(
     ctx: HubContext, info: Any, first: int, after: int | None, flt: Any | None
 ) -> Any:
-    """`payments` by the compiled path, or None. Arguments are checked here exactly as
-    `payments_statement` checks them, in the same order."""
+    """`payments` by the compiled path, or None to resolve them."""
     ctx.require_principal()
-    equals: dict[str, object] = {}
-    prefix = None
-    if flt is not None:
-        if flt.period is not None:
-            equals["period"] = period(flt.period, "filter.period")
-        if flt.status is not None:
-            equals["status"] = flt.status.value
-        if flt.division_code is not None:
-            prefix = division_prefix(flt.division_code, "filter.divisionCode")
+    equals, prefix = payment_filter(flt)
     return await _compiled_page(ctx, info, first, after, prefix, equals)
 
 
@@ -224,35 +209,51 @@ def cases_statement(ctx: HubContext, flt: Any | None) -> Select[Any]:
     return stmt
 
 
+def task_filter(flt: Any | None) -> dict[str, object]:
+    """The column values an `ApprovalTaskFilter` asks for (`overdue` aside): one reading of
+    the filter for the statement and the compiled path."""
+    equals: dict[str, object] = {}
+    if flt is not None and flt.status is not None:
+        equals["status"] = flt.status.value
+    if flt is not None and flt.department is not None:
+        equals["department"] = flt.department.value
+    return equals
+
+
 def tasks_statement(ctx: HubContext, flt: Any | None) -> Select[Any]:
     principal = ctx.require_principal()
     stmt = select(ApprovalTask).where(visible(principal, ApprovalTask))
-    if flt is None:
-        return stmt
-    if flt.status is not None:
-        stmt = stmt.where(ApprovalTask.status == flt.status.value)
-    if flt.department is not None:
-        stmt = stmt.where(ApprovalTask.department == flt.department.value)
-    if flt.overdue is not None:
+    for column, value in task_filter(flt).items():
+        stmt = stmt.where(getattr(ApprovalTask, column) == value)
+    if flt is not None and flt.overdue is not None:
         today = ctx.services.clock.today()
         late = and_(ApprovalTask.due_date < today, ApprovalTask.status == "PENDING")
         stmt = stmt.where(late if flt.overdue else ~late)
     return stmt
 
 
+def payment_filter(flt: Any | None) -> tuple[dict[str, object], str | None]:
+    """The column values and the division prefix a `PaymentFilter` asks for, checked (a bad
+    period or division is BAD_USER_INPUT): one reading of the filter for the statement and
+    the compiled path."""
+    equals: dict[str, object] = {}
+    prefix = None
+    if flt is not None:
+        if flt.period is not None:
+            equals["period"] = period(flt.period, "filter.period")
+        if flt.status is not None:
+            equals["status"] = flt.status.value
+        if flt.division_code is not None:
+            prefix = division_prefix(flt.division_code, "filter.divisionCode")
+    return equals, prefix
+
+
 def payments_statement(ctx: HubContext, flt: Any | None) -> Select[Any]:
     principal = ctx.require_principal()
     stmt = select(Payment).where(visible(principal, Payment))
-    if flt is None:
-        return stmt
-    if flt.period is not None:
-        stmt = stmt.where(Payment.period == period(flt.period, "filter.period"))
-    if flt.status is not None:
-        stmt = stmt.where(Payment.status == flt.status.value)
-    if flt.division_code is not None:
-        stmt = stmt.where(
-            in_prefix(
-                Payment.division_code, division_prefix(flt.division_code, "filter.divisionCode")
-            )
-        )
+    equals, prefix = payment_filter(flt)
+    for column, value in equals.items():
+        stmt = stmt.where(getattr(Payment, column) == value)
+    if prefix is not None:
+        stmt = stmt.where(in_prefix(Payment.division_code, prefix))
     return stmt
