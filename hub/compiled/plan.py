@@ -251,21 +251,18 @@ class Planner:
             )
         return ", ".join(extras)
 
-    def _merged_page(self, rows: _Rows, where: list[str], limit: str) -> str:
-        """The page of one village, from the divisions in its range (the village itself), each
-        read in id order on the (division_code, id) index and merged. Otherwise the prepared
-        statement's generic plan reads the table in id order until enough rows fall in the
-        village: 10-20 ms for a village of the benchmark data, about 1 ms this way. The same
-        merge for a township measured 0.6 against 61 ms for a small one, but cost more
-        database time for a large one (3.3 against 2.1 ms per page under load), so townships
-        keep the id-order plan (bench/README.md)."""
+    def _narrow_page(self, rows: _Rows, where: list[str], limit: str) -> str:
+        """The page of a township or a village: the ids from the (division_code, id) index, the
+        first ones in id order, then their rows. The prepared statement's generic plan would
+        otherwise read the whole table in id order until enough rows fall in the division: for
+        the benchmark data 2-10 ms for a township and up to 80 ms for a division outside the
+        caller's area (no row matches), about 1 ms this way. A county's or a wider page keeps
+        that id-order read: its rows are dense enough, and reading every index entry of a
+        county costs more (6.8 against 2.1 ms; docs/performance.md)."""
         table = rows.shape.table
         ids = (
-            f"SELECT x.id FROM divisions d CROSS JOIN LATERAL (SELECT {table}.id FROM {table}"
-            f" WHERE {table}.division_code = d.code AND {' AND '.join(where)}"
-            f" ORDER BY {table}.id LIMIT {limit}) x"
-            f" WHERE d.code BETWEEN {self.param('division_low')} AND {self.param('division_high')}"
-            f" ORDER BY x.id LIMIT {limit}"
+            f"SELECT {table}.id FROM {table} WHERE {' AND '.join(where)}"
+            f" ORDER BY {table}.id LIMIT {limit}"
         )
         return (
             f"SELECT {self._columns(rows)} FROM {table} WHERE {table}.id IN ({ids})"
@@ -503,8 +500,8 @@ class Planner:
         narrow: bool = False,
     ) -> Plan:
         """A page of a root connection: in the caller's area, under a division (`division`;
-        `narrow`: one village), with `column = $column` for each of `equals`, after a cursor
-        (`after`)."""
+        `narrow`: one township or village), with `column = $column` for each of `equals`,
+        after a cursor (`after`)."""
         shape = SHAPES[type_name]
         table = shape.table
         node_selections = [
@@ -535,7 +532,7 @@ class Planner:
             f" ORDER BY {table}.id LIMIT {limit}"
         )
         if division and narrow and shape.division_id_index:
-            lookahead = self._merged_page(rows, where, limit)
+            lookahead = self._narrow_page(rows, where, limit)
         self.ctes.append(f"n0 AS MATERIALIZED ({lookahead})")
         position = ", (row_number() OVER (ORDER BY s.id) - 1)::int AS _pos" if self.paths else ""
         self.ctes.append(

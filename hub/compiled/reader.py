@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PLAN_CACHE_SIZE = 512
-VILLAGE_CODE = 12  # digits of a village's code: a filter on one village, not a prefix
+TOWNSHIP_PREFIX = 9  # digits of a township's prefix: a filter on a township or a village
 
 
 def _child_type(type_name: str, field_name: str) -> str | None:
@@ -119,8 +119,8 @@ class CompiledReads:
         if type_name is None:
             return None
         after, division = cursor is not None, division_prefix is not None
-        # A village's page takes another plan than a township's or a county's (plan.py).
-        narrow = division_prefix is not None and len(division_prefix) == VILLAGE_CODE
+        # A township's or a village's page takes another plan than a county's (plan.py).
+        narrow = division_prefix is not None and len(division_prefix) >= TOWNSHIP_PREFIX
         columns = tuple(sorted(equals or {}))
         values: dict[str, Any] = {"first": size, "limit": size + 1, "after": cursor}
         values.update(equals or {})

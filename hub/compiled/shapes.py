@@ -84,8 +84,8 @@ class Shape:
     # Rows outside the caller's area are hidden (`visible`); False for rows that have no
     # division of their own and that the resolvers list as they are (household members).
     scoped: bool = True
-    # An index on (division_code, id): a village's page is then read on it (see
-    # `Planner._merged_page`).
+    # An index on (division_code, id): a township's or a village's page is then read on it
+    # (see `Planner._narrow_page`).
     division_id_index: bool = False
 
 
