@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
+    from hub.audit.events import BuiltEvent
     from hub.db.models.audit import AuditCheckpoint, AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -123,7 +124,7 @@ def split_roles(stored: str | None) -> list[str]:
     return stored.split(ROLE_SEPARATOR) if stored else []
 
 
-def event_document(row: AuditEvent) -> dict[str, Any]:
+def event_document(row: AuditEvent | BuiltEvent) -> dict[str, Any]:
     """An event as auditors see it (GraphQL `AuditEvent`, export line): camelCase keys."""
     return {
         "seq": row.seq,

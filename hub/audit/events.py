@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -108,3 +109,29 @@ class AuditEntry:
             object.__setattr__(self, "purpose", self.purpose[:PURPOSE_MAX])
         if not isinstance(self.resources, ResourceDocuments):
             object.__setattr__(self, "resources", tuple(self.resources))
+
+
+@dataclass(slots=True)
+class BuiltEvent:
+    """An event as the recorder builds, hashes and writes it: the columns of `audit_events`
+    (the model `AuditEvent`), as a plain object. Building an ORM instance per event cost about
+    as much as hashing it, and the writes never go through the ORM's unit of work."""
+
+    seq: int
+    at: datetime
+    actor_subject: str | None
+    actor_client_id: str | None
+    actor_department: str | None
+    actor_division: str | None
+    actor_roles: str | None
+    operation_kind: str
+    operation_name: str | None
+    document_hash: str | None
+    variables: Any
+    purpose: str | None
+    outcome: str
+    policy_version: str | None
+    resources: Any
+    resource_divisions: str | None
+    prev_hash: str
+    hash: str

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from hub.domain.divisions import InvalidDivisionCode, normalize_prefix_or_code
 from hub.policy.masks import MASKS, REDACTED
 
 Masker = Callable[[str], str]
@@ -53,6 +54,17 @@ KEY_MASKS: dict[str, Masker] = {
     ),
 }
 
+
+def _division(value: str) -> str:
+    """A division code (or its 2/4/6/9-digit prefix) is not personal: auditors need to see
+    which area an operation asked for. Anything else under such a key is masked by shape."""
+    try:
+        normalize_prefix_or_code(value)
+    except InvalidDivisionCode:
+        return mask_shapes(value)
+    return value
+
+
 # Shapes, tried in this order; digit look-arounds stop a match inside a longer number.
 SHAPES: tuple[tuple[re.Pattern[str], Masker], ...] = (
     (re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)"), _ID),  # resident id number (GB 11643)
@@ -78,12 +90,21 @@ def mask_shapes(text: str) -> str:
     return text
 
 
+def _key_mask(key: str, inherited: Masker | None) -> Masker | None:
+    found = KEY_MASKS.get(key)
+    if found is not None:
+        return found
+    if "division" in key or "jurisdiction" in key:  # divisionCode, parentDivision, ...
+        return _division
+    return inherited
+
+
 def _mask_value(value: Any, masker: Masker | None) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, Mapping):
         return {
-            clean_text(str(k)): _mask_value(v, KEY_MASKS.get(_key(str(k)), masker))
+            clean_text(str(k)): _mask_value(v, _key_mask(_key(str(k)), masker))
             for k, v in value.items()
         }
     if isinstance(value, list | tuple | set | frozenset):

@@ -29,7 +29,7 @@ from hub.audit.checkpoints import (
     make_checkpoint,
     signed_checkpoint,
 )
-from hub.audit.events import AuditEntry, ResourceDocuments, ResourceTouch
+from hub.audit.events import AuditEntry, BuiltEvent, ResourceDocuments, ResourceTouch
 from hub.audit.masking import clean_text, mask_shapes, mask_variables
 from hub.audit.store import (
     CHAIN_LOCK_KEY,
@@ -38,7 +38,7 @@ from hub.audit.store import (
     lock_chain,
     lock_chain_on_driver,
 )
-from hub.db.engine import json_text
+from hub.db.engine import driver_connection, json_text
 from hub.db.models.audit import AuditCheckpoint, AuditEvent
 from hub.domain.clock import Clock
 
@@ -106,7 +106,7 @@ def _json_roundtrip(value: Any) -> Any:
     return json.loads(json.dumps(value, ensure_ascii=False))
 
 
-def build_event(entry: AuditEntry, seq: int, prev_hash: str, clock: Clock) -> AuditEvent:
+def build_event(entry: AuditEntry, seq: int, prev_hash: str, clock: Clock) -> BuiltEvent:
     """The row for `entry` at `seq`, masked, fitted to its columns and hashed."""
     actor = entry.actor
     # Strings only, built here: the JSON column gives back exactly these values.
@@ -122,7 +122,7 @@ def build_event(entry: AuditEntry, seq: int, prev_hash: str, clock: Clock) -> Au
     if not plain and isinstance(resources, orjson.Fragment):
         resources = orjson.loads(entry.resources.json)  # type: ignore[union-attr]
     purpose = None if entry.purpose is None else mask_shapes(clean_text(entry.purpose))
-    row = AuditEvent(
+    row = BuiltEvent(
         seq=seq,
         at=clock.now().astimezone(UTC),
         actor_subject=_fit(actor.subject, 128),
@@ -155,7 +155,7 @@ async def record(
     keys: KeyStore | None = None,
     checkpoints: CheckpointPolicy = DEFAULT_CHECKPOINTS,
     issuer: str = DEFAULT_ISSUER,
-) -> AuditEvent:
+) -> BuiltEvent:
     """Append `entry` in the caller's transaction and return the flushed row. With `keys`, also
     sign a checkpoint when one is due. The chain lock is held until the caller commits, so keep
     the rest of that transaction short after recording."""
@@ -173,7 +173,7 @@ async def record_many(
     keys: KeyStore | None = None,
     checkpoints: CheckpointPolicy = DEFAULT_CHECKPOINTS,
     issuer: str = DEFAULT_ISSUER,
-) -> list[AuditEvent]:
+) -> list[BuiltEvent]:
     """`record` for several entries, chained in order under one lock. A checkpoint falls
     exactly where recording them one by one would have put it."""
     await lock_chain(session)
@@ -198,14 +198,14 @@ async def _extend(
     clock: Clock,
     keys: KeyStore | None,
     checkpoints: CheckpointPolicy,
-    insert: Callable[[list[AuditEvent]], Awaitable[None]],
+    insert: Callable[[list[BuiltEvent]], Awaitable[None]],
     sign: Callable[[int, str], Awaitable[AuditCheckpoint | None]],
-) -> list[AuditEvent]:
+) -> list[BuiltEvent]:
     """Chain `entries` after the head, inserting them (`insert`) and signing a checkpoint
     (`sign`) exactly where recording them one by one would have put one. The caller holds the
     chain lock."""
-    rows: list[AuditEvent] = []
-    unwritten: list[AuditEvent] = []
+    rows: list[BuiltEvent] = []
+    unwritten: list[BuiltEvent] = []
     for entry in entries:
         row = build_event(entry, head_seq + 1, head_hash, clock)
         head_seq, head_hash = row.seq, row.hash
@@ -222,7 +222,7 @@ async def _extend(
 _EVENT_COLUMNS = [(attr.key, attr.columns[0].key) for attr in sa.inspect(AuditEvent).column_attrs]
 
 
-async def _insert(session: AsyncSession, rows: list[AuditEvent]) -> None:
+async def _insert(session: AsyncSession, rows: list[BuiltEvent]) -> None:
     """One multi-row INSERT (the rows stay plain objects: nothing for the ORM to track)."""
     if rows:
         values = [{column: getattr(row, attr) for attr, column in _EVENT_COLUMNS} for row in rows]
@@ -252,7 +252,7 @@ _APPEND_EVENTS = (
 _INSERT_CHECKPOINT = "INSERT INTO audit_checkpoints (seq, hash, at, jws) VALUES ($1, $2, $3, $4)"
 
 
-def _driver_values(row: AuditEvent) -> list[Any]:
+def _driver_values(row: BuiltEvent) -> list[Any]:
     values = []
     for attr, column in _EVENT_COLUMNS:
         value = getattr(row, attr)
@@ -283,10 +283,8 @@ class _DriverWriter:
         keys: KeyStore | None,
         checkpoints: CheckpointPolicy,
         issuer: str,
-    ) -> list[AuditEvent]:
-        async with self.engine.connect() as connection:
-            raw = await connection.get_raw_connection()
-            driver: Any = raw.driver_connection
+    ) -> list[BuiltEvent]:
+        async with driver_connection(self.engine) as driver:
             rows = await self._append(driver, entries, clock, keys, checkpoints)
             if rows is None:
                 rows = await self._locked(driver, entries, clock, keys, checkpoints, issuer)
@@ -299,7 +297,7 @@ class _DriverWriter:
         clock: Clock,
         keys: KeyStore | None,
         checkpoints: CheckpointPolicy,
-    ) -> list[AuditEvent] | None:
+    ) -> list[BuiltEvent] | None:
         head, self.head = self.head, None  # kept only if this append commits
         if head is None:
             return None
@@ -327,11 +325,11 @@ class _DriverWriter:
         keys: KeyStore | None,
         checkpoints: CheckpointPolicy,
         issuer: str,
-    ) -> list[AuditEvent]:
+    ) -> list[BuiltEvent]:
         async with driver.transaction():
             head_seq, head_hash, latest = await lock_chain_on_driver(driver)
 
-            async def insert(rows: list[AuditEvent]) -> None:
+            async def insert(rows: list[BuiltEvent]) -> None:
                 if rows:
                     await driver.executemany(_INSERT_EVENTS, [_driver_values(r) for r in rows])
 
@@ -370,12 +368,12 @@ class _GroupCommit:
         self.driver = None
         if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
             self.driver = _DriverWriter(bind)
-        self.pending: list[tuple[AuditEntry, _Settings, asyncio.Future[AuditEvent]]] = []
+        self.pending: list[tuple[AuditEntry, _Settings, asyncio.Future[BuiltEvent]]] = []
         self.writer: asyncio.Task[None] | None = None
 
-    async def record(self, entry: AuditEntry, settings: _Settings) -> AuditEvent:
+    async def record(self, entry: AuditEntry, settings: _Settings) -> BuiltEvent:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[AuditEvent] = loop.create_future()
+        future: asyncio.Future[BuiltEvent] = loop.create_future()
         self.pending.append((entry, settings, future))
         if self.writer is None or self.writer.done():
             self.writer = loop.create_task(self._drain())
@@ -446,7 +444,7 @@ async def record_standalone(
     keys: KeyStore | None = None,
     checkpoints: CheckpointPolicy = DEFAULT_CHECKPOINTS,
     issuer: str = DEFAULT_ISSUER,
-) -> AuditEvent:
+) -> BuiltEvent:
     """Record in a transaction of its own (reads, token events); committed when this returns.
     Concurrent calls share transactions (group commit)."""
     loop = asyncio.get_running_loop()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -11,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession  # re-export for callers
+from sqlalchemy.util import greenlet_spawn
 
 from hub.config import Settings
 
@@ -38,6 +41,22 @@ def create_engine(settings: Settings) -> AsyncEngine:
     else:
         _discard_closed_connections(engine)
     return engine
+
+
+@asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
+    """A pooled connection's driver (asyncpg) connection, for the statements sent to the
+    driver directly: compiled reads and the audit log's group commit. It comes from the same
+    pool, under the same checkout rules, without the SQLAlchemy `Connection` around it, which
+    cost more than the checkout itself (about 180 against 80 microseconds of CPU per checkout
+    and return on the benchmark machine). On return the pool resets it as usual."""
+    proxied = await engine.raw_connection()
+    try:
+        yield proxied.driver_connection
+    finally:
+        # Returning may need the driver (a rollback, a close): from a greenlet, as the
+        # asyncio adaptation requires.
+        await greenlet_spawn(proxied.close)
 
 
 def _discard_closed_connections(engine: AsyncEngine) -> None:

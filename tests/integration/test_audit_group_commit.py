@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hub.audit.canonical import chain_hash, event_document
 from hub.audit.checkpoints import CheckpointPolicy
-from hub.audit.events import ResourceDocuments
+from hub.audit.events import BuiltEvent, ResourceDocuments
 from hub.audit.recorder import record, record_standalone
 from hub.audit.verify import verify_database
 from hub.config import Settings
@@ -64,7 +64,7 @@ async def test_a_cancelled_writer_leaves_nobody_waiting(sessions) -> None:  # no
     first.cancel()
     done = await asyncio.wait_for(asyncio.gather(*others, return_exceptions=True), timeout=30)
     # The queued callers were written by a new writer (or failed cleanly); none hangs.
-    assert all(isinstance(r, AuditEvent | Exception) for r in done)
+    assert all(isinstance(r, BuiltEvent | Exception) for r in done)
     later = await record_standalone(sessions, entry(3), clock)
     rows = await all_events(sessions)
     assert rows[-1].seq == later.seq and [r.seq for r in rows] == list(range(1, len(rows) + 1))

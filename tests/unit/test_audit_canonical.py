@@ -282,3 +282,24 @@ def test_variables_with_floats_or_huge_numbers_take_the_standard_library(
 ) -> None:
     document = {"seq": 1, "variables": variables}
     assert canonical_json(document) == _standard_library(document)
+
+
+def test_division_codes_in_variables_are_kept_for_auditors() -> None:
+    """A division code is not personal, and an auditor needs to see which area was read; a
+    value under a division key that is not a division code is still masked by its shape."""
+    masked = mask_variables(
+        {
+            "division": "640122001000",
+            "filter": {"divisionCode": "6401", "nameContains": "张三"},
+            "parentDivisions": ["640104", "640104001001"],
+            "divisionCode": "6222021234567890123",
+            "other": "640122001000",
+        }
+    )
+    assert masked == {
+        "division": "640122001000",
+        "filter": {"divisionCode": "6401", "nameContains": "张*"},
+        "parentDivisions": ["640104", "640104001001"],
+        "divisionCode": "**** **** **** 0123",
+        "other": "**** **** **** 1000",
+    }

@@ -122,3 +122,17 @@ def test_documents_that_may_repeat_a_resource_are_merged_with_the_other_touches(
         FieldGrant("name", "FULL"),
         FieldGrant("phone", "MASKED"),
     )
+
+
+def test_a_built_event_has_exactly_the_columns_of_the_stored_event() -> None:
+    """The recorder writes `BuiltEvent`s through the table's columns: a column added to the
+    model and not to the built event (or the reverse) would be lost or fail the write."""
+    from dataclasses import fields
+
+    import sqlalchemy as sa
+
+    from hub.audit.events import BuiltEvent
+    from hub.db.models import AuditEvent
+
+    columns = [attr.key for attr in sa.inspect(AuditEvent).column_attrs]
+    assert [f.name for f in fields(BuiltEvent)] == columns
