@@ -7,6 +7,7 @@ comes from verified claims. Every refusal is `Unauthenticated` with a short reas
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
 import time
@@ -62,6 +63,15 @@ class TokenVerifier:
         self.key_reload_interval = key_reload_interval
         self._issuers = {i.issuer: i for i in settings.trusted_issuers}
         self._verified: LRUCache[str, tuple[Any, str, dict[str, Any]]] = LRUCache(maxsize=10_000)
+        # The principal a hub token's claims describe, per token text and key: parsing the
+        # claims again gives the same principal (times and revocation are checked every time).
+        self._principals: LRUCache[str, tuple[Any, Principal]] = LRUCache(maxsize=10_000)
+        self._claims = jwt.JWTClaimsRegistry(
+            now=lambda: int(self.clock.now().timestamp()),
+            leeway=LEEWAY_SECONDS,
+            exp={"essential": True},
+            sub={"essential": True},
+        )
         self._keys_reloaded_at = float("-inf")
 
     async def verify(self, token: str) -> Principal:
@@ -91,6 +101,23 @@ class TokenVerifier:
         if key is None:
             raise Unauthenticated("unknown key")
         claims = self._decode(token, key, alg, self.settings.issuer, self.settings.audience)
+        cached = self._principals.get(token)
+        if cached is not None and cached[0] is key:
+            principal = cached[1]
+        else:
+            principal = self._hub_principal(claims)
+            self._principals[token] = (key, principal)
+        # Both are strings in every principal `_hub_principal` makes.
+        jti, client_id = str(principal.token_id), str(principal.client_id)
+        if await self.revocations.is_revoked(jti):
+            raise Unauthenticated("token revoked")
+        if client_id.startswith(CLIENT_ID_PREFIX) and await self.revocations.is_client_revoked(
+            client_id
+        ):
+            raise Unauthenticated("client revoked")
+        return principal
+
+    def _hub_principal(self, claims: dict[str, Any]) -> Principal:
         jti, client_id = claims.get("jti"), claims.get("client_id")
         if not isinstance(jti, str) or not isinstance(client_id, str):
             raise Unauthenticated("token lacks jti or client_id")
@@ -106,12 +133,6 @@ class TokenVerifier:
             raise Unauthenticated(f"invalid claim: {exc}") from None
         if client_id == DEV_CLIENT_ID and self.settings.is_production:
             raise Unauthenticated("development token refused in production")
-        if await self.revocations.is_revoked(jti):
-            raise Unauthenticated("token revoked")
-        if client_id.startswith(CLIENT_ID_PREFIX) and await self.revocations.is_client_revoked(
-            client_id
-        ):
-            raise Unauthenticated("client revoked")
         id_number = None
         if "citizen" in role_set:
             raw = claims.get("id_number")
@@ -174,14 +195,8 @@ class TokenVerifier:
                 log.info("token refused by the JOSE layer: %s", exc)
                 raise Unauthenticated("invalid token") from None
             self._verified[token] = (key, alg, claims)
-        registry = jwt.JWTClaimsRegistry(
-            now=lambda: int(self.clock.now().timestamp()),
-            leeway=LEEWAY_SECONDS,
-            exp={"essential": True},
-            sub={"essential": True},
-        )
         try:
-            registry.validate(claims)
+            self._claims.validate(claims)
         except ExpiredTokenError:
             raise Unauthenticated("token expired") from None
         except MissingClaimError as exc:
@@ -198,8 +213,10 @@ class TokenVerifier:
         return claims
 
 
+@functools.lru_cache(maxsize=4096)
 def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Header and payload before verification: only to route the token to its issuer."""
+    """Header and payload before verification: only to route the token to its issuer. A caller
+    sends the same token for many requests; the dicts returned are shared, never changed."""
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
         raise Unauthenticated("malformed token")
     parts = token.split(".")

@@ -35,6 +35,7 @@ from hub.resolvers.audit_operation import AuditOperation
 from hub.schema import federation
 from hub.schema.cases import ApprovalTask, Case
 from hub.schema.guard import GUARDED_FIELDS
+from hub.schema.input_conversion import install_input_conversion
 from hub.schema.mutations import Mutation
 from hub.schema.payments import Entitlement, Payment
 from hub.schema.people import Household, Resident
@@ -198,6 +199,7 @@ def build_schema(policy: PolicyEvaluator, *, production: bool = False) -> HubSch
     )
     schema.production = production
     describe_guarded_fields(schema, policy)
+    install_input_conversion(schema)
     return schema
 
 
