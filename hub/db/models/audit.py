@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub.db.base import Base
+from hub.db.base import Base, JSONDocument
 
 
 class AuditEvent(Base):
@@ -29,7 +29,7 @@ class AuditEvent(Base):
     purpose: Mapped[str | None] = mapped_column(String(200))
     outcome: Mapped[str] = mapped_column(String(8))
     policy_version: Mapped[str | None] = mapped_column(String(64))
-    resources: Mapped[list[Any]] = mapped_column(JSON)
+    resources: Mapped[list[Any]] = mapped_column(JSONDocument)
     # Divisions of the residents/cases touched, so auditors below region see their own.
     resource_divisions: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
