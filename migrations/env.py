@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from alembic import context
 from sqlalchemy import create_engine, pool
 
@@ -11,6 +13,8 @@ from hub.db.base import Base
 from hub.db.engine import sync_url
 
 config = context.config
+# SQLite cannot reflect expression indexes; the one the models declare is PostgreSQL's only.
+warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression-based")
 target_metadata = Base.metadata
 
 

@@ -498,10 +498,11 @@ class Planner:
         division: bool,
         equals: tuple[str, ...] = (),
         narrow: bool = False,
+        township: bool = False,
     ) -> Plan:
         """A page of a root connection: in the caller's area, under a division (`division`;
-        `narrow`: one township or village), with `column = $column` for each of `equals`,
-        after a cursor (`after`)."""
+        `narrow`: one township or village; `township`: one township, `$township` its 9-digit
+        prefix), with `column = $column` for each of `equals`, after a cursor (`after`)."""
         shape = SHAPES[type_name]
         table = shape.table
         node_selections = [
@@ -517,7 +518,10 @@ class Planner:
         self.paths = self._has_denied(shape, node_selections)
         where = [render(visible(self.principal, shape.model))]
         where.extend(f"{table}.{column} = {self.param(column)}" for column in equals)
-        if division:
+        by_township = division and township and shape.township_index
+        if by_township:  # the same rows as the range, on the (township, id) index
+            where.append(f"substr({table}.division_code, 1, 9) = {self.param('township')}")
+        elif division:
             where.append(
                 f"{table}.division_code BETWEEN {self.param('division_low')}"
                 f" AND {self.param('division_high')}"
@@ -531,7 +535,7 @@ class Planner:
             f"SELECT {self._columns(rows)} FROM {table} WHERE {' AND '.join(where)}"
             f" ORDER BY {table}.id LIMIT {limit}"
         )
-        if division and narrow and shape.division_id_index:
+        if division and narrow and shape.division_id_index and not by_township:
             lookahead = self._narrow_page(rows, where, limit)
         self.ctes.append(f"n0 AS MATERIALIZED ({lookahead})")
         position = ", (row_number() OVER (ORDER BY s.id) - 1)::int AS _pos" if self.paths else ""

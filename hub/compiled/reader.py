@@ -122,18 +122,26 @@ class CompiledReads:
         after, division = cursor is not None, division_prefix is not None
         # A township's or a village's page takes another plan than a county's (plan.py).
         narrow = division_prefix is not None and len(division_prefix) >= TOWNSHIP_PREFIX
+        township = division_prefix is not None and len(division_prefix) == TOWNSHIP_PREFIX
         columns = tuple(sorted(equals or {}))
         values: dict[str, Any] = {"first": size, "limit": size + 1, "after": cursor}
         values.update(equals or {})
         if division_prefix is not None:
             values["division_low"], values["division_high"] = prefix_range(division_prefix)
+            values["township"] = division_prefix
         return await self._run(
             ctx,
             info,
             f"{type_name}Connection",
-            (after, division, columns, narrow),
+            (after, division, columns, narrow, township),
             lambda planner, selection: planner.connection(
-                type_name, selection, after=after, division=division, equals=columns, narrow=narrow
+                type_name,
+                selection,
+                after=after,
+                division=division,
+                equals=columns,
+                narrow=narrow,
+                township=township,
             ),
             values,
         )

@@ -84,9 +84,11 @@ class Shape:
     # Rows outside the caller's area are hidden (`visible`); False for rows that have no
     # division of their own and that the resolvers list as they are (household members).
     scoped: bool = True
-    # An index on (division_code, id): a township's or a village's page is then read on it
-    # (see `Planner._narrow_page`).
+    # An index on (division_code, id): a village's page is then read on it (see
+    # `Planner._narrow_page`), and a township's unless there is the next one.
     division_id_index: bool = False
+    # An index on (substr(division_code, 1, 9), id) (PostgreSQL): a township's page in id order.
+    township_index: bool = False
 
 
 ID = "id"
@@ -125,6 +127,7 @@ RESIDENT = Shape(
     },
     need_to_know=("id", "household_id"),
     division_id_index=True,
+    township_index=True,
 )
 
 HOUSEHOLD = Shape(

@@ -218,16 +218,20 @@ def test_filters_of_a_root_page_are_parameters() -> None:
     assert not built.unique_resources  # two tasks of one case reach the same case
 
 
-def test_a_township_page_reads_the_division_index() -> None:
-    """A township's or a village's page takes its ids from the (division_code, id) index; a
-    county's is read in id order."""
+def test_township_and_village_pages_read_their_own_indexes() -> None:
+    """A township's page reads the (township, id) index in id order; a village's takes its ids
+    from the (division_code, id) index; a county's is read in id order."""
     who = caller("civil_affairs")
-    narrow = Planner(EVALUATOR, who).connection(
-        "Resident", selection(PAGE), after=True, division=True, narrow=True
-    )
-    wide = Planner(EVALUATOR, who).connection(
-        "Resident", selection(PAGE), after=True, division=True, narrow=False
-    )
-    assert "WHERE residents.id IN (SELECT residents.id FROM residents WHERE" in narrow.sql
-    assert "residents.id IN (SELECT" not in wide.sql
-    assert set(narrow.params) == set(wide.params)
+
+    def page(**shape: bool):  # type: ignore[no-untyped-def]
+        return Planner(EVALUATOR, who).connection(
+            "Resident", selection(PAGE), after=True, division=True, **shape
+        )
+
+    township, village, county = page(narrow=True, township=True), page(narrow=True), page()
+    assert "substr(residents.division_code, 1, 9) = $" in township.sql
+    assert "residents.id IN (SELECT" not in township.sql
+    assert "township" in township.params and "division_low" not in township.params
+    assert "WHERE residents.id IN (SELECT residents.id FROM residents WHERE" in village.sql
+    assert "residents.id IN (SELECT" not in county.sql and "substr(residents" not in county.sql
+    assert set(village.params) == set(county.params)

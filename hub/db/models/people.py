@@ -43,6 +43,11 @@ class Resident(Base):
     __table_args__ = (
         # Serves the jurisdiction prefix range and keyset pagination in one index scan.
         Index("ix_residents_division_code_id", "division_code", "id"),
+        # A township's residents in id order: its first page reads only that page's entries
+        # (decision 0063). For the compiled read path, so on PostgreSQL only.
+        Index("ix_residents_township_id", func.substr(division_code, 1, 9), "id").ddl_if(
+            dialect="postgresql"
+        ),
     )
 
 
