@@ -252,13 +252,14 @@ class Planner:
         return ", ".join(extras)
 
     def _narrow_page(self, rows: _Rows, where: list[str], limit: str) -> str:
-        """The page of a township or a village: the ids from the (division_code, id) index, the
-        first ones in id order, then their rows. The prepared statement's generic plan would
-        otherwise read the whole table in id order until enough rows fall in the division: for
-        the benchmark data 2-10 ms for a township and up to 80 ms for a division outside the
-        caller's area (no row matches), about 1 ms this way. A county's or a wider page keeps
-        that id-order read: its rows are dense enough, and reading every index entry of a
-        county costs more (6.8 against 2.1 ms; docs/performance.md)."""
+        """The page of a village (or of a township, for rows without the township index): the
+        ids from the (division_code, id) index, the first ones in id order, then their rows.
+        The prepared statement's generic plan would otherwise read the whole table in id order
+        until enough rows fall in the division: for the benchmark data 2-10 ms for a township
+        and up to 80 ms for a division outside the caller's area (no row matches), about 1 ms
+        this way. A county's or a wider page keeps that id-order read: its rows are dense
+        enough, and reading every index entry of a county costs more (6.8 against 2.1 ms;
+        docs/performance.md)."""
         table = rows.shape.table
         ids = (
             f"SELECT {table}.id FROM {table} WHERE {' AND '.join(where)}"
