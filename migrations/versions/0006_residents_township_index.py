@@ -27,11 +27,16 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.create_index(
-        "ix_residents_township_id",
-        "residents",
-        [sa.text("substr(division_code, 1, 9)"), "id"],
-    )
+    # Built without blocking writes to residents (docs/operations.md, upgrades); that cannot
+    # run inside the migration's transaction.
+    with op.get_context().autocommit_block():
+        op.create_index(
+            "ix_residents_township_id",
+            "residents",
+            [sa.text("substr(division_code, 1, 9)"), "id"],
+            postgresql_concurrently=True,
+            if_not_exists=True,
+        )
 
 
 def downgrade() -> None:
