@@ -31,7 +31,7 @@ class JSONText(TypeDecorator[Any]):
     """JSON kept as text that PostgreSQL does not parse: written compact (`json_text`), read
     back with `json.loads` as SQLAlchemy's JSON type reads it. For the audit log's resource
     lists (decision 0064), which only the hub writes and which the hash chain checks; PostgreSQL's
-    `json` type validated every 10-20 KB list on insert, about half of the insert's cost."""
+    `json` type validated every 10-20 KB list on insert, about a third of the insert's cost."""
 
     impl = Text
     cache_ok = True
