@@ -371,8 +371,9 @@ class _GroupCommit:
         self.pending: list[tuple[AuditEntry, _Settings, asyncio.Future[BuiltEvent]]] = []
         self.writer: asyncio.Task[None] | None = None
 
-    async def record(self, entry: AuditEntry, settings: _Settings) -> BuiltEvent:
-        loop = asyncio.get_running_loop()
+    async def record(
+        self, entry: AuditEntry, settings: _Settings, loop: asyncio.AbstractEventLoop
+    ) -> BuiltEvent:
         future: asyncio.Future[BuiltEvent] = loop.create_future()
         self.pending.append((entry, settings, future))
         if self.writer is None or self.writer.done():
@@ -452,4 +453,4 @@ async def record_standalone(
     group = groups.get(loop)
     if group is None:
         group = groups[loop] = _GroupCommit(sessions, clock)
-    return await group.record(entry, (keys, checkpoints, issuer))
+    return await group.record(entry, (keys, checkpoints, issuer), loop)

@@ -98,13 +98,13 @@ def _document_sql(
     without_task: tuple[tuple[str, Grant], ...],
 ) -> str:
     """The resource document of the row `alias` as the recorder writes it: canonical JSON,
-    keys sorted, no spaces. Global ids and type names need no escaping; the division code
-    goes through `to_json`."""
+    keys sorted, no spaces. Global ids (the row's `_gid`) and type names need no escaping; the
+    division code goes through `to_json`."""
     fields = _quote(_grants_json(without_task))
     if with_task != without_task:
         fields = f"CASE WHEN {alias}._task THEN {_quote(_grants_json(with_task))} ELSE {fields} END"
     division = f"coalesce(to_json({alias}.division_code)::text, 'null')"
-    global_id = global_id_sql(type_name, f"{alias}.id")
+    global_id = f"{alias}._gid"
     tail = _quote(f'","type":"{type_name}"}}')
     return (
         f"""('{{"divisionCode":' || {division} || ',"fields":' || {fields}"""
@@ -229,7 +229,12 @@ class Planner:
         if rows.task and rows.shape.need_to_know is None:
             raise Unsupported("need to know on a type without a resident")
 
-    def _extras(self, rows: _Rows, alias: str, parent_alias: str | None) -> str:
+    def _extras(
+        self, rows: _Rows, alias: str, parent_alias: str | None, township: str | None = None
+    ) -> str:
+        """The computed columns of a row set: `_task` (need to know), `_township` (the name a
+        mask shows; `township`: one code for every row, a parameter) and `_gid` (the global id,
+        which the JSON and the audit document both write: computed once per row)."""
         shape = rows.shape
         extras = []
         if rows.task:
@@ -245,11 +250,19 @@ class Planner:
         else:
             extras.append("false AS _task")
         if rows.township:
-            extras.append(
-                "(SELECT d.full_name FROM divisions d"
-                f" WHERE d.code = substr({alias}.division_code, 1, 9) || '000') AS _township"
-            )
+            code = township or f"substr({alias}.division_code, 1, 9) || '000'"
+            name = f"(SELECT d.full_name FROM divisions d WHERE d.code = {code})"
+            extras.append(f"{name} AS _township")
+        if self._needs_gid(rows):
+            extras.append(f"{global_id_sql(shape.type_name, f'{alias}.id')} AS _gid")
         return ", ".join(extras)
+
+    def _needs_gid(self, rows: _Rows) -> bool:
+        """Whether the rows' global id is written: selected as `id`, or in the audit document."""
+        if rows.shape.always_audited or rows.guarded:
+            return True
+        fields = rows.shape.fields
+        return any(fields.get(sel.name) == ID for selected in rows.selections for sel in selected)
 
     def _narrow_page(self, rows: _Rows, where: list[str], limit: str) -> str:
         """The page of a village (or of a township, for rows without the township index): the
@@ -369,7 +382,7 @@ class Planner:
             if spec is None:
                 raise Unsupported(f"{shape.type_name}.{sel.name}")
             if spec == ID:
-                expr = global_id_sql(shape.type_name, f"{alias}.id")
+                expr = f"{alias}._gid"
             elif isinstance(spec, Column):
                 expr = value_sql(spec.kind, f"{alias}.{spec.column}")
             elif isinstance(spec, Guarded):
@@ -465,7 +478,12 @@ class Planner:
         elif spec.single:
             inner += f" ORDER BY {table}.id LIMIT 1"
         position = ", (row_number() OVER (ORDER BY x.id) - 1)::int AS _pos" if self.paths else ""
-        rows_sql = f"SELECT x.*, {self._extras(rows, 'x', parent_alias)}{position} FROM ({inner}) x"
+        # OFFSET 0: not merged into the outer query, where `_gid` and `_task` would be computed
+        # again at each use.
+        rows_sql = (
+            f"SELECT x.*, {self._extras(rows, 'x', parent_alias)}{position}"
+            f" FROM ({inner}) x OFFSET 0"
+        )
         rows.chain = (*parent.chain, (alias, rows_sql))
         rows.positions = parent.positions if spec.single else (*parent.positions, alias)
         self._audit(rows)
@@ -502,8 +520,9 @@ class Planner:
         township: bool = False,
     ) -> Plan:
         """A page of a root connection: in the caller's area, under a division (`division`;
-        `narrow`: one township or village; `township`: one township, `$township` its 9-digit
-        prefix), with `column = $column` for each of `equals`, after a cursor (`after`)."""
+        `narrow`: one township or village, `$township_code` that township's 12-digit code;
+        `township`: one township, `$township` its 9-digit prefix), with `column = $column` for
+        each of `equals`, after a cursor (`after`)."""
         shape = SHAPES[type_name]
         table = shape.table
         node_selections = [
@@ -540,8 +559,12 @@ class Planner:
             lookahead = self._narrow_page(rows, where, limit)
         self.ctes.append(f"n0 AS MATERIALIZED ({lookahead})")
         position = ", (row_number() OVER (ORDER BY s.id) - 1)::int AS _pos" if self.paths else ""
+        # A township's or a village's page lies in one township: its name is read once.
+        page_in_township = division and narrow and rows.township
+        township_code = self.param("township_code") if page_in_township else None
         self.ctes.append(
-            f"p0 AS MATERIALIZED (SELECT s.*, {self._extras(rows, 's', None)}{position}"
+            f"p0 AS MATERIALIZED (SELECT s.*, {self._extras(rows, 's', None, township_code)}"
+            f"{position}"
             f" FROM n0 s ORDER BY s.id LIMIT {first})"
         )
         self._audit(rows)

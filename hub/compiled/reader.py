@@ -129,6 +129,7 @@ class CompiledReads:
         if division_prefix is not None:
             values["division_low"], values["division_high"] = prefix_range(division_prefix)
             values["township"] = division_prefix
+            values["township_code"] = division_prefix[:TOWNSHIP_PREFIX].ljust(12, "0")
         return await self._run(
             ctx,
             info,

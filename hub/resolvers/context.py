@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -87,7 +88,6 @@ class HubContext:
         self.principal = principal
         self.purpose = purpose
         self.request = request
-        self.request_id = uuid.uuid4().hex
         self.audit = AuditCollector()
         # Set once this operation's audit event is written (mutations write it in their own
         # transaction; the audit extension writes the rest).
@@ -98,6 +98,11 @@ class HubContext:
         self._loaders: Any = None
         # Whether the transport serializes with orjson, so prebuilt JSON can be embedded (HTTP).
         self.embeds_json = False
+
+    @functools.cached_property
+    def request_id(self) -> str:
+        """The id an internal error names (made only then: a random id costs a system call)."""
+        return uuid.uuid4().hex
 
     def require_principal(self) -> Principal:
         if self.principal is None:

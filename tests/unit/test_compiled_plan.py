@@ -235,3 +235,29 @@ def test_township_and_village_pages_read_their_own_indexes() -> None:
     assert "WHERE residents.id IN (SELECT residents.id FROM residents WHERE" in village.sql
     assert "residents.id IN (SELECT" not in county.sql and "substr(residents" not in county.sql
     assert set(village.params) == set(county.params)
+
+
+def test_a_township_name_is_read_once_per_page_and_a_global_id_once_per_row() -> None:
+    """A partner's masked address shows the township's name: on a township's or a village's
+    page every row lies in one township, read once from `$township_code`; on a county's page
+    each row's own. Each row's global id is written twice (the JSON, the audit document) but
+    computed once (`_gid`)."""
+    who = caller("human_resources")
+
+    def page(**shape: bool):  # type: ignore[no-untyped-def]
+        return Planner(EVALUATOR, who).connection(
+            "Resident", selection(PAGE), after=False, division=True, **shape
+        )
+
+    township, village, county = page(narrow=True, township=True), page(narrow=True), page()
+    for narrow in (township, village):
+        assert "township_code" in narrow.params
+        code = f"${narrow.params.index('township_code') + 1}"
+        assert f"WHERE d.code = {code}) AS _township" in narrow.sql
+        assert "substr(s.division_code, 1, 9) || '000'" not in narrow.sql
+    assert "township_code" not in county.params
+    assert "WHERE d.code = substr(s.division_code, 1, 9) || '000') AS _township" in county.sql
+    for built in (township, county):
+        for type_name in ("Resident", "Case", "Entitlement", "Payment"):
+            assert built.sql.count(f"convert_to('{type_name}:'") == 1, type_name
+        assert "p._gid" in built.sql and "r3._gid" in built.sql
