@@ -116,6 +116,36 @@ def chain_hash(prev_hash: str, document: Mapping[str, Any], *, plain: bool | Non
     return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(body, plain=plain)).hexdigest()
 
 
+_PREV_KEY = '"prevHash":"'
+_RESOURCES_KEY = '"resources":'
+SEQ_KEY = ',"seq":'
+
+
+def hash_parts(
+    document: Mapping[str, Any], resources: str, *, plain: bool | None = None
+) -> tuple[str, str, str]:
+    """The canonical JSON of an event written with an empty `prevHash` and `seq` 0, cut around
+    those values and its resource list (`resources`, the list's canonical JSON as stored):
+    `(head, middle, tail)` such that for any `prev` and `seq`
+
+        chain_hash(prev, document with prevHash=prev and seq=seq) == sha256(
+            prev || head || prev || middle || resources || ',"seq":' || str(seq) || tail)
+
+    so the database can chain an event it did not build (`audit_append`). The cuts are found by
+    key: every value before `"seq"` in key order is the hub's own or a JSON string (whose quotes
+    are escaped), so no key text can appear earlier inside a value."""
+    body = {k: v for k, v in document.items() if k != "hash"}
+    if body.get("prevHash") != "" or body.get("seq") != 0:
+        raise ValueError("hash_parts needs the event with prevHash '' and seq 0")
+    text = canonical_json(body, plain=plain).decode("utf-8")
+    cut = text.index(_PREV_KEY) + len(_PREV_KEY)
+    listed = text.index(_RESOURCES_KEY, cut) + len(_RESOURCES_KEY)
+    after = listed + len(resources)
+    if text[listed:after] != resources or text[after : after + len(SEQ_KEY) + 1] != SEQ_KEY + "0":
+        raise ValueError("the resource list is not the event's own")
+    return text[:cut], text[cut:listed], text[after + len(SEQ_KEY) + 1 :]
+
+
 def join_roles(roles: tuple[str, ...]) -> str | None:
     return ROLE_SEPARATOR.join(roles) if roles else None
 

@@ -9,19 +9,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import re
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-import asyncpg  # type: ignore[import-untyped]
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from hub.audit.canonical import chain_hash, event_document, is_plain_json, join_roles
+from hub.audit.canonical import (
+    canonical_json,
+    chain_hash,
+    event_document,
+    hash_parts,
+    is_plain_json,
+    join_roles,
+)
 from hub.audit.checkpoints import (
     DEFAULT_ISSUER,
     CheckpointPolicy,
@@ -32,11 +38,9 @@ from hub.audit.checkpoints import (
 from hub.audit.events import AuditEntry, BuiltEvent, ResourceDocuments, ResourceTouch
 from hub.audit.masking import clean_text, mask_shapes, mask_variables
 from hub.audit.store import (
-    CHAIN_LOCK_KEY,
     chain_head,
     last_checkpoint,
     lock_chain,
-    lock_chain_on_driver,
 )
 from hub.db.engine import driver_connection, json_text
 from hub.db.models.audit import AuditCheckpoint, AuditEvent
@@ -48,6 +52,7 @@ if TYPE_CHECKING:
 __all__ = ["CheckpointPolicy", "mask_variables", "record", "record_many", "record_standalone"]
 
 DEFAULT_CHECKPOINTS = CheckpointPolicy()
+log = logging.getLogger(__name__)
 
 
 def _fit(value: str | None, length: int) -> str | None:
@@ -106,8 +111,9 @@ def _json_roundtrip(value: Any) -> Any:
     return json.loads(json.dumps(value, ensure_ascii=False))
 
 
-def build_event(entry: AuditEntry, seq: int, prev_hash: str, clock: Clock) -> BuiltEvent:
-    """The row for `entry` at `seq`, masked, fitted to its columns and hashed."""
+def draft_event(entry: AuditEntry, clock: Clock) -> tuple[BuiltEvent, bool]:
+    """The row for `entry`, masked and fitted to its columns, before its place in the chain
+    (seq 0, no hashes); and whether its JSON is plain (`is_plain_json`)."""
     actor = entry.actor
     # Strings only, built here: the JSON column gives back exactly these values.
     resources: Any
@@ -123,7 +129,7 @@ def build_event(entry: AuditEntry, seq: int, prev_hash: str, clock: Clock) -> Bu
         resources = orjson.loads(entry.resources.json)  # type: ignore[union-attr]
     purpose = None if entry.purpose is None else mask_shapes(clean_text(entry.purpose))
     row = BuiltEvent(
-        seq=seq,
+        seq=0,
         at=clock.now().astimezone(UTC),
         actor_subject=_fit(actor.subject, 128),
         actor_client_id=_fit(actor.client_id, 64),
@@ -139,9 +145,16 @@ def build_event(entry: AuditEntry, seq: int, prev_hash: str, clock: Clock) -> Bu
         policy_version=_fit(entry.policy_version, 64),
         resources=resources,
         resource_divisions=divisions,
-        prev_hash=prev_hash,
+        prev_hash="",
         hash="",
     )
+    return row, plain
+
+
+def build_event(entry: AuditEntry, seq: int, prev_hash: str, clock: Clock) -> BuiltEvent:
+    """The row for `entry` at `seq`, masked, fitted to its columns and hashed."""
+    row, plain = draft_event(entry, clock)
+    row.seq, row.prev_hash = seq, prev_hash
     # Every value but the client's variables is text, an integer or null, built here.
     row.hash = chain_hash(prev_hash, event_document(row), plain=plain)
     return row
@@ -230,50 +243,41 @@ async def _insert(session: AsyncSession, rows: list[BuiltEvent]) -> None:
         await session.execute(sa.insert(table), values)
 
 
-# The group commit's writes on PostgreSQL go through asyncpg directly: each statement costs a
-# fraction of the ORM's work, and every read waits for them (decision 0062).
-_COLUMN_NAMES = [column for _, column in _EVENT_COLUMNS]
-_JSON_COLUMNS = {"variables", "resources"}
-_PLACEHOLDERS = ", ".join(f"${i}" for i in range(1, len(_COLUMN_NAMES) + 1))
-_TYPED_PLACEHOLDERS = ", ".join(
-    f"${i}::{AuditEvent.__table__.c[name].type.compile(dialect=postgresql.dialect())}"
-    for i, name in enumerate(_COLUMN_NAMES, 1)
+# The group commit on PostgreSQL: one statement per batch, through asyncpg directly (each
+# statement costs a fraction of the ORM's work, and every read waits for it; decision 0062).
+# `audit_append` (migration 0007) takes the chain lock, reads the head and appends: the same one
+# round trip whether or not another process appended since (decision 0065).
+# audit_append's arguments, in its order: these row attributes, then the resource list, the
+# resource divisions and the three parts of the canonical JSON (`hash_parts`), one array each.
+_APPEND_FIELDS = (
+    "at", "actor_subject", "actor_client_id", "actor_department", "actor_division",
+    "actor_roles", "operation_kind", "operation_name", "document_hash", "variables", "purpose",
+    "outcome", "policy_version",
+)  # fmt: skip
+_APPEND_TYPES = [
+    {"at": "timestamptz", "variables": "json"}.get(name, "text") for name in _APPEND_FIELDS
+] + ["text"] * 5
+_APPEND = "SELECT * FROM audit_append({})".format(  # noqa: S608 - placeholders only
+    ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(_APPEND_TYPES, 1))
 )
-# Column names from the model; values are parameters.
-_INSERT_EVENTS = f"INSERT INTO audit_events ({', '.join(_COLUMN_NAMES)}) VALUES ({_PLACEHOLDERS})"  # noqa: S608
-# Appending after a remembered head: the chain lock keeps writers that hold it (mutations,
-# other processes) from racing this insert, and the primary key refuses it when another
-# writer extended the chain first.
-_APPEND_EVENTS = (
-    f"WITH chain AS (SELECT pg_advisory_xact_lock({CHAIN_LOCK_KEY}))"  # noqa: S608
-    f" INSERT INTO audit_events ({', '.join(_COLUMN_NAMES)})"
-    f" SELECT {_TYPED_PLACEHOLDERS} FROM chain"
+_INSERT_CHECKPOINT = (
+    "INSERT INTO audit_checkpoints (seq, hash, at, jws) VALUES ($1, $2, $3, $4)"
+    " ON CONFLICT (seq) DO NOTHING"
 )
-_INSERT_CHECKPOINT = "INSERT INTO audit_checkpoints (seq, hash, at, jws) VALUES ($1, $2, $3, $4)"
 
 
-def _driver_values(row: BuiltEvent) -> list[Any]:
-    values = []
-    for attr, column in _EVENT_COLUMNS:
-        value = getattr(row, attr)
-        if column in _JSON_COLUMNS and value is not None:
-            value = json_text(value)
-        values.append(value)
-    return values
+def _resources_text(row: BuiltEvent) -> str:
+    """The resource list as stored and hashed: its canonical JSON (a prebuilt list is already)."""
+    return canonical_json(row.resources, plain=True).decode("utf-8")
 
 
 class _DriverWriter:
-    """`record_many` for the group commit on PostgreSQL, each batch in a transaction of its
-    own. It remembers the head it wrote last: while no other writer extends the chain, a batch
-    is one pipelined, self-committing round trip (`_APPEND_EVENTS`) instead of five (begin,
-    lock, read the head, insert, commit), and every read waits for that write. Whenever the
-    head moved, or a checkpoint is due, it takes the lock, reads the head and writes as
-    `record_many` does."""
+    """`record_many` for the group commit on PostgreSQL: each batch is one self-committing
+    `audit_append` statement, which chains the events after whatever head the chain has when it
+    gets the lock. Checkpoints fall where recording the events one by one would put them."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.head: tuple[int, str] | None = None
-        self.latest: AuditCheckpoint | None = None  # the newest checkpoint seen or signed
 
     async def write(
         self,
@@ -284,68 +288,56 @@ class _DriverWriter:
         checkpoints: CheckpointPolicy,
         issuer: str,
     ) -> list[BuiltEvent]:
-        async with driver_connection(self.engine) as driver:
-            rows = await self._append(driver, entries, clock, keys, checkpoints)
-            if rows is None:
-                rows = await self._locked(driver, entries, clock, keys, checkpoints, issuer)
-            return rows
-
-    async def _append(
-        self,
-        driver: Any,
-        entries: Sequence[AuditEntry],
-        clock: Clock,
-        keys: KeyStore | None,
-        checkpoints: CheckpointPolicy,
-    ) -> list[BuiltEvent] | None:
-        head, self.head = self.head, None  # kept only if this append commits
-        if head is None:
-            return None
-        seq, head_hash = head
-        rows = []
+        rows: list[BuiltEvent] = []
+        arguments: list[list[Any]] = [[] for _ in _APPEND_TYPES]
         for entry in entries:
-            row = build_event(entry, seq + 1, head_hash, clock)
-            seq, head_hash = row.seq, row.hash
+            row, plain = draft_event(entry, clock)
+            resources = _resources_text(row)
+            parts = hash_parts(event_document(row), resources, plain=plain)
+            values = [getattr(row, name) for name in _APPEND_FIELDS]
+            if row.variables is not None:
+                values[_VARIABLES] = json_text(row.variables)
+            values.extend((resources, row.resource_divisions, *parts))
+            for column, value in zip(arguments, values, strict=True):
+                column.append(value)
             rows.append(row)
-            if keys is not None and checkpoint_due(self.latest, seq, clock, checkpoints):
-                return None  # signing needs the lock and the stored newest checkpoint
-        try:
-            # One implicit transaction: asyncpg pipelines the rows and commits them together.
-            await driver.executemany(_APPEND_EVENTS, [_driver_values(r) for r in rows])
-        except asyncpg.UniqueViolationError:
-            return None  # another writer appended first: redo after it
-        self.head = (seq, head_hash)
+        async with driver_connection(self.engine) as driver:
+            written = await driver.fetch(_APPEND, *arguments)
+            for row, (seq, prev_hash, hash_, _, _) in zip(rows, written, strict=True):
+                row.seq, row.prev_hash, row.hash = int(seq), str(prev_hash), str(hash_)
+            if keys is not None and rows:
+                newest = written[0]
+                await self._checkpoint(driver, rows, newest, keys, clock, checkpoints, issuer)
         return rows
 
-    async def _locked(
+    async def _checkpoint(
         self,
         driver: Any,
-        entries: Sequence[AuditEntry],
+        rows: list[BuiltEvent],
+        newest: Any,
+        keys: KeyStore,
         clock: Clock,
-        keys: KeyStore | None,
         checkpoints: CheckpointPolicy,
         issuer: str,
-    ) -> list[BuiltEvent]:
-        async with driver.transaction():
-            head_seq, head_hash, latest = await lock_chain_on_driver(driver)
+    ) -> None:
+        """Sign checkpoints at the events of the batch where recording them one by one would
+        have, after the newest one `audit_append` saw; written after the events' commit."""
+        latest = None if newest[3] is None else AuditCheckpoint(seq=newest[3], at=newest[4])
+        signed = []
+        for row in rows:
+            if checkpoint_due(latest, row.seq, clock, checkpoints):
+                latest = signed_checkpoint(keys, clock, row.seq, row.hash, issuer=issuer)
+                signed.append((latest.seq, latest.hash, latest.at, latest.jws))
+        if not signed:
+            return
+        try:
+            await driver.executemany(_INSERT_CHECKPOINT, signed)
+        except Exception:
+            # The events are committed; the next batch finds a checkpoint still due.
+            log.warning("writing an audit checkpoint failed", exc_info=True)
 
-            async def insert(rows: list[BuiltEvent]) -> None:
-                if rows:
-                    await driver.executemany(_INSERT_EVENTS, [_driver_values(r) for r in rows])
 
-            async def sign(seq: int, head_hash: str) -> AuditCheckpoint:
-                nonlocal latest
-                assert keys is not None
-                latest = signed_checkpoint(keys, clock, seq, head_hash, issuer=issuer)
-                await driver.execute(_INSERT_CHECKPOINT, seq, head_hash, latest.at, latest.jws)
-                return latest
-
-            rows = await _extend(
-                entries, head_seq, head_hash, latest, clock, keys, checkpoints, insert, sign
-            )
-        self.head = (rows[-1].seq, rows[-1].hash) if rows else (head_seq, head_hash)
-        self.latest = latest
-        return rows
+_VARIABLES = _APPEND_FIELDS.index("variables")
 
 
 _Settings = tuple["KeyStore | None", CheckpointPolicy, str]

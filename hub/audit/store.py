@@ -8,7 +8,6 @@ matches no row, so a second session waits (busy_timeout) before it can even read
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,25 +30,6 @@ async def lock_chain(session: AsyncSession) -> None:
         await session.execute(text("UPDATE audit_checkpoints SET seq = seq WHERE 0"))
     else:  # pragma: no cover - the hub supports these two engines only
         raise RuntimeError(f"no audit chain lock for the {dialect} engine")
-
-
-_DRIVER_LOCK = "SELECT pg_advisory_xact_lock($1)"
-# A statement after the lock's, so its snapshot sees the head the last writer committed.
-_DRIVER_HEADS = (
-    "SELECT e.seq, e.hash, c.seq, c.at FROM (SELECT 1) one"
-    " LEFT JOIN (SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1) e ON true"
-    " LEFT JOIN (SELECT seq, at FROM audit_checkpoints ORDER BY seq DESC LIMIT 1) c ON true"
-)
-
-
-async def lock_chain_on_driver(driver: Any) -> tuple[int, str, AuditCheckpoint | None]:
-    """`lock_chain`, `chain_head` and the newest checkpoint (its seq and time only), on an
-    asyncpg connection inside a transaction (PostgreSQL's group commit): two round trips."""
-    await driver.execute(_DRIVER_LOCK, CHAIN_LOCK_KEY)
-    head = await driver.fetchrow(_DRIVER_HEADS)
-    seq, head_hash = (0, GENESIS_HASH) if head[0] is None else (int(head[0]), str(head[1]))
-    latest = None if head[2] is None else AuditCheckpoint(seq=head[2], at=head[3])
-    return seq, head_hash, latest
 
 
 async def chain_head(session: AsyncSession) -> tuple[int, str]:

@@ -142,3 +142,29 @@ async def test_writers_of_other_processes_and_transactions_interleave_in_one_cha
     assert sorted(r.operation_name for r in rows) == sorted(f"Op{n}" for n in range(40))
     result = await verify_database(sessions, keys)
     assert result.ok and result.count == 40, result
+
+
+async def test_events_chained_by_the_database_verify_whatever_they_hold(sessions, keys) -> None:  # noqa: F811
+    """On PostgreSQL `audit_append` computes the hashes from the parts the recorder sends: values
+    that imitate the keys it cuts at, non-ASCII text, control characters, floats, integers beyond
+    64 bits and no variables at all must give the hashes the verifier recomputes."""
+    clock = FixedClock(T0)
+    tricky = [
+        {"purpose": 'x","prevHash":"', "variables": {"seq": 0, "variables": {"prevHash": ""}}},
+        {"purpose": '","seq":0,"variables":', "variables": {"a": '"seq":0,"variables":'}},
+        {"purpose": "低保 审核 — 📄 \u0001", "variables": {"名字": "张三", "n": [1, None, True]}},
+        {"purpose": None, "variables": {"amount": 1.5, "big": 2**70, "tiny": 1e-7}},
+        {"purpose": None, "variables": None},
+    ]
+    written = await asyncio.gather(
+        *(
+            record_standalone(sessions, entry(n, **values), clock, keys=keys)
+            for n, values in enumerate(tricky)
+        )
+    )
+    rows = await all_events(sessions)
+    assert [row.hash for row in rows] == [event.hash for event in written]
+    for row in rows:
+        assert row.hash == chain_hash(row.prev_hash, event_document(row))
+    result = await verify_database(sessions, keys)
+    assert result.ok and result.count == len(tricky), result
