@@ -3,7 +3,7 @@ and a stream that resumes from a seq without gaps."""
 
 from __future__ import annotations
 
-import gc
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,15 +92,15 @@ async def test_checkpoint_is_signed_by_a_key_in_the_jwks(gql: GraphQL, client: A
     assert cp["hash"] in verified.payload.decode()
 
 
-def test_stream_resumes_from_a_seq_without_gaps(hub: Hub) -> None:
+def test_stream_resumes_from_a_seq_without_gaps(db_url: str, keys_dir: Path) -> None:
+    # TestClient runs the app on a loop of its own; as in test_subscriptions.py, the app is
+    # made here and used on that loop only. An aiosqlite connection made on the tests' loop
+    # (the `hub` fixture's) and closed on the TestClient's never finishes closing, which hung
+    # the TestClient's shutdown.
+    hub = Hub(db_url, keys_dir)
     token = auditor(hub)
-    # TestClient runs the app on a loop of its own: start it with an empty connection pool.
-    hub.services.engine.sync_engine.dispose(close=False)
-    # Collect the dropped connections here, where no loop runs (they are closed at once). Left
-    # to the app's start-up collection, they would be closed on the TestClient's loop, and that
-    # close never ends, which hung the TestClient's shutdown now and then.
-    gc.collect()
-    with TestClient(hub.app) as http:
+    app = hub.app
+    with TestClient(app) as http:
         for n in range(3):
             http.post("/graphql", json={"query": "query Q%d { serviceItems { code } }" % n})
         with http.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws:
@@ -115,7 +115,7 @@ def test_stream_resumes_from_a_seq_without_gaps(hub: Hub) -> None:
             later = ws.receive_json()["payload"]["data"]["auditEvents"]
             assert later["operationName"] == "Later" and later["seq"] > 3
             ws.send_json({"id": "1", "type": "complete"})
-    hub.services.engine.sync_engine.dispose(close=False)
+        http.portal.call(hub.services.engine.dispose)
 
 
 async def test_variables_beyond_64_bits_are_recorded_and_read_back_exactly(
