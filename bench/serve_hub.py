@@ -1,6 +1,7 @@
 """Serve mzhub over HTTP for the side-by-side benchmark (bench/compare.py), one configuration.
 
-One uvicorn worker, no access log, uvloop and httptools when installed:
+One uvicorn worker (`--workers N` for more, as `mzhub serve --workers` runs them in the shipped
+containers), no access log, uvloop and httptools when installed:
 
     .venv/bin/python bench/serve_hub.py \\
         --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/mzhub_bench_compare \\
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +61,24 @@ def switch_audit_off() -> None:
     AuditOperation._record = skip  # type: ignore[method-assign]
 
 
+# With several workers each one imports this module and builds its app from these.
+_ENVIRONMENT = "MZHUB_BENCH_SERVE"
+
+
+def build_app(database_url: str, *, compiled: bool, policy: bool, audit: bool) -> Any:
+    if not audit:
+        switch_audit_off()
+    return create_app(bench_settings(database_url, compiled=compiled, policy=policy))
+
+
+def worker_app() -> Any:
+    """The app of one worker process (`--workers` above 1), from the parent's arguments."""
+    database_url, compiled, policy, audit = os.environ[_ENVIRONMENT].split("\n")
+    return build_app(
+        database_url, compiled=compiled == "on", policy=policy == "on", audit=audit == "on"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
@@ -67,21 +87,31 @@ def main() -> None:
     parser.add_argument("--compiled", type=on_off, default=True, metavar="on|off")
     parser.add_argument("--policy", type=on_off, default=True, metavar="on|off")
     parser.add_argument("--audit", type=on_off, default=True, metavar="on|off")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
 
-    if not args.audit:
-        switch_audit_off()
-    settings = bench_settings(args.database_url, compiled=args.compiled, policy=args.policy)
-    app = create_app(settings)
+    options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "access_log": False,
+        "log_level": "warning",
+        "loop": "uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        "http": "httptools" if importlib.util.find_spec("httptools") else "h11",
+    }
+    if args.workers == 1:
+        app = build_app(
+            args.database_url, compiled=args.compiled, policy=args.policy, audit=args.audit
+        )
+        uvicorn.run(app, workers=1, **options)
+        return
+    switches = ["on" if x else "off" for x in (args.compiled, args.policy, args.audit)]
+    os.environ[_ENVIRONMENT] = "\n".join([args.database_url, *switches])
     uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        workers=1,
-        access_log=False,
-        log_level="warning",
-        loop="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
-        http="httptools" if importlib.util.find_spec("httptools") else "h11",
+        "serve_hub:worker_app",
+        factory=True,
+        app_dir=str(BENCH),
+        workers=args.workers,
+        **options,
     )
 
 
