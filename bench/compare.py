@@ -17,7 +17,7 @@ their cases (by id), each case with its entitlement and that entitlement's last 
    statement building the same JSON.
 4. Checks that every server returns the same residents, cases and payments (exit 1 if not).
 5. Drives each server with wrk (-t2, --concurrency connections, --latency) in alternating
-   rounds (a, b, ..., f, then again), after a short warm-up each (and after waiting for the
+   rounds (a, b, ..., g, then again), after a short warm-up each (and after waiting for the
    requests a wrk run abandons to finish), and samples the server
    process's CPU time (/proc/<pid>/stat) and that of the PostgreSQL backends serving the bench
    database around each run.
