@@ -3,6 +3,7 @@ and a stream that resumes from a seq without gaps."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +116,18 @@ def test_stream_resumes_from_a_seq_without_gaps(db_url: str, keys_dir: Path) -> 
             later = ws.receive_json()["payload"]["data"]["auditEvents"]
             assert later["operationName"] == "Later" and later["seq"] > 3
             ws.send_json({"id": "1", "type": "complete"})
+        # The closed stream ends in the background: let it give its connection back before the
+        # TestClient cancels what still runs on its loop (a query cancelled then left its
+        # aiosqlite connection closing forever, and the TestClient's shutdown waiting on it).
+        deadline = time.monotonic() + 10
+        while http.portal.call(checked_out, hub):
+            assert time.monotonic() < deadline, "the stream kept its connection"
+            time.sleep(0.01)
         http.portal.call(hub.services.engine.dispose)
+
+
+async def checked_out(hub: Hub) -> int:
+    return int(hub.services.engine.sync_engine.pool.checkedout())  # type: ignore[attr-defined]
 
 
 async def test_variables_beyond_64_bits_are_recorded_and_read_back_exactly(
