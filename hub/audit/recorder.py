@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import weakref
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
@@ -192,31 +192,6 @@ async def record_many(
     await lock_chain(session)
     head_seq, head_hash = await chain_head(session)
     latest = await last_checkpoint(session) if keys is not None else None
-
-    async def sign(seq: int, head: str) -> AuditCheckpoint | None:
-        assert keys is not None
-        return await make_checkpoint(session, keys, clock, issuer=issuer)
-
-    return await _extend(
-        entries, head_seq, head_hash, latest, clock, keys, checkpoints,
-        lambda rows: _insert(session, rows), sign,
-    )  # fmt: skip
-
-
-async def _extend(
-    entries: Sequence[AuditEntry],
-    head_seq: int,
-    head_hash: str,
-    latest: AuditCheckpoint | None,
-    clock: Clock,
-    keys: KeyStore | None,
-    checkpoints: CheckpointPolicy,
-    insert: Callable[[list[BuiltEvent]], Awaitable[None]],
-    sign: Callable[[int, str], Awaitable[AuditCheckpoint | None]],
-) -> list[BuiltEvent]:
-    """Chain `entries` after the head, inserting them (`insert`) and signing a checkpoint
-    (`sign`) exactly where recording them one by one would have put one. The caller holds the
-    chain lock."""
     rows: list[BuiltEvent] = []
     unwritten: list[BuiltEvent] = []
     for entry in entries:
@@ -225,10 +200,10 @@ async def _extend(
         rows.append(row)
         unwritten.append(row)
         if keys is not None and checkpoint_due(latest, head_seq, clock, checkpoints):
-            await insert(unwritten)
+            await _insert(session, unwritten)  # the checkpoint signs the head as stored
             unwritten.clear()
-            latest = await sign(head_seq, head_hash)
-    await insert(unwritten)
+            latest = await make_checkpoint(session, keys, clock, issuer=issuer)
+    await _insert(session, unwritten)
     return rows
 
 

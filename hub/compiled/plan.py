@@ -257,9 +257,14 @@ class Planner:
             extras.append(f"{global_id_sql(shape.type_name, f'{alias}.id')} AS _gid")
         return ", ".join(extras)
 
+    @staticmethod
+    def _audited(rows: _Rows) -> bool:
+        """Whether the audit event lists these rows: always for their type, or fields guarded."""
+        return rows.shape.always_audited or bool(rows.guarded)
+
     def _needs_gid(self, rows: _Rows) -> bool:
         """Whether the rows' global id is written: selected as `id`, or in the audit document."""
-        if rows.shape.always_audited or rows.guarded:
+        if self._audited(rows):
             return True
         fields = rows.shape.fields
         return any(fields.get(sel.name) == ID for selected in rows.selections for sel in selected)
@@ -323,7 +328,7 @@ class Planner:
         return False
 
     def _audit(self, rows: _Rows) -> None:
-        if not rows.shape.always_audited and not rows.guarded:
+        if not self._audited(rows):
             return
         type_name = rows.shape.type_name
         with_task = tuple((f, d.grant) for f, d in sorted(rows.guarded.items()))
