@@ -200,6 +200,7 @@ class Sample:
     server_cpu_ms: float | None = None  # per request
     pg_cpu_ms: float | None = None  # per request
     others: float = 0.0  # share of the machine's CPU used by other processes meanwhile
+    idle: float = 0.0  # share of the machine's CPU left idle meanwhile (waits, not work)
     bad: int = 0
 
 
@@ -520,6 +521,7 @@ class Usage:
     server: float | None  # CPU seconds of the server process
     database: float | None  # CPU seconds of the bench database's backends
     others: float  # share of all CPUs other processes used (someone else's load)
+    idle: float  # share of all CPUs nobody used (idle or waiting for I/O)
 
 
 class RunMeter:
@@ -547,7 +549,8 @@ class RunMeter:
             )
         )
         others = busy - own - (server or 0.0) - (database or 0.0)
-        return Usage(server, database, max(0.0, others) / (elapsed * (os.cpu_count() or 1)))
+        capacity = elapsed * (os.cpu_count() or 1)
+        return Usage(server, database, max(0.0, others) / capacity, max(0.0, 1 - busy / capacity))
 
 
 # -- servers ----------------------------------------------------------------------------------
@@ -862,6 +865,7 @@ def measure_server(server: Server, args: argparse.Namespace, database: BackendMe
         server_cpu_ms=None if usage.server is None or not n else usage.server * 1000 / n,
         pg_cpu_ms=None if usage.database is None or not n else usage.database * 1000 / n,
         others=usage.others,
+        idle=usage.idle,
         bad=result["non200"] + result["gql_errors"] + result["socket_errors"] + stalled,
     )
 
@@ -922,6 +926,7 @@ def measure_database(
         requests=len(latencies),
         pg_cpu_ms=None if usage.database is None else usage.database * 1000 / n,
         others=usage.others,
+        idle=usage.idle,
         bad=failed,
     )
 
@@ -976,12 +981,14 @@ def print_table(rows: list[tuple[Variant, list[Sample]]], shares: dict[str, str]
             f"{fmt(median_of(samples, lambda s: s.pg_cpu_ms), 2):>11}"
             f"{fmt(rps / pgl if rps and pgl else None, 2):>8}"
             f"{fmt(rps / db if rps and db else None, 2):>8}"
+            f"{median_of(samples, lambda s: s.idle * 100) or 0:>5.0f}%"
             f"{median_of(samples, lambda s: s.others * 100) or 0:>7.0f}%"
             f"{sum(s.bad for s in samples):>5}"
         )
     print(
         "req/s, p50, p99 and CPU: median of rounds. CPU ms/req: the server process only; PG "
-        "ms/req: the PostgreSQL backends of the bench database. others: CPU share other "
+        "ms/req: the PostgreSQL backends of the bench database. idle: CPU share nobody used "
+        "(the machine waited: for commits, the network, the scheduler). others: CPU share other "
         "processes took meanwhile (load not from this benchmark; high values spoil a round). "
         "bad: non-200 responses, GraphQL errors, socket errors and timeouts, runs in which no "
         "request finished (pgbench: failed transactions), all rounds."
@@ -1091,7 +1098,8 @@ def benchmark(
                     f"round {round_no} {variant.key}) {variant.label:<36} "
                     f"{sample.rps:8.1f} req/s  p50 {sample.p50_ms:6.1f} ms  "
                     f"p99 {sample.p99_ms:6.1f} ms  CPU {fmt(sample.server_cpu_ms, 2)} ms/req"
-                    f"  PG {fmt(sample.pg_cpu_ms, 2)} ms/req  others {sample.others:.0%}"
+                    f"  PG {fmt(sample.pg_cpu_ms, 2)} ms/req  idle {sample.idle:.0%}"
+                    f"  others {sample.others:.0%}"
                     f"  bad {sample.bad}",
                     flush=True,
                 )

@@ -84,6 +84,12 @@ def value_sql(kind: str, expr: str) -> str:
     return expr
 
 
+def _utf8(json_expression: str) -> str:
+    """The response's JSON as UTF-8 bytes (bytea): the driver hands them over as they are, and
+    the response embeds them as they are; as text they were decoded and encoded again."""
+    return f"convert_to(({json_expression})::text, 'UTF8')"
+
+
 def _grants_json(grants: tuple[tuple[str, Grant], ...]) -> str:
     # Field names and grants are plain ASCII: orjson writes the canonical form.
     return orjson.dumps(
@@ -138,9 +144,10 @@ class Denial:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """`sql` returns the JSON, the resource documents (comma-separated, or NULL for none) and,
-    for `denials`, the row lists of `audits`. `unique_resources`: no resource can be listed
-    twice (each audited type is reached by one path only), so the documents need no merging."""
+    """`sql` returns the JSON (UTF-8 bytes), the resource documents (comma-separated, or NULL
+    for none) and, for `denials`, the row lists of `audits`. `unique_resources`: no resource
+    can be listed twice (each audited type is reached by one path only), so the documents need
+    no merging."""
 
     sql: str
     params: tuple[str, ...]
@@ -591,7 +598,7 @@ class Planner:
         audits = "NULL::text" if audit is None else f"string_agg({audit}, ',')"
         aggregates = [*self.edges, f"{audits} AS a"]
         page = f"(SELECT {', '.join(aggregates)} FROM p0 p{''.join(rows.laterals)}) t"
-        columns = [f"json_build_object({', '.join(pairs)})::text", "t.a", *self.audit_columns]
+        columns = [_utf8(f"json_build_object({', '.join(pairs)})"), "t.a", *self.audit_columns]
         sql = f"WITH {', '.join(self.ctes)} SELECT {', '.join(columns)} FROM {page}"
         return Plan(
             sql, tuple(self.params), tuple(self.audits), tuple(self.denials), self._unique()
@@ -616,7 +623,7 @@ class Planner:
         self._audit(rows)
         obj = self.object_sql(rows, selection, "p", ())
         audit = self._row_audit(rows) or "NULL::text"
-        columns = [f"{obj}::text", audit, *self.audit_columns]
+        columns = [_utf8(obj), audit, *self.audit_columns]
         joins = "".join(rows.laterals)
         sql = f"WITH {', '.join(self.ctes)} SELECT {', '.join(columns)} FROM p0 p{joins}"
         return Plan(

@@ -3,9 +3,10 @@ executed as one statement, its JSON embedded in the response as is (`orjson.Frag
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 from cachetools import LRUCache
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PLAN_CACHE_SIZE = 512
+_UNPLANNED = object()
+_Collected = tuple[tuple[Selected, ...], int]  # a selection and its number
 TOWNSHIP_PREFIX = 9  # digits of a township's prefix: a filter on a township or a village
 
 
@@ -57,13 +60,18 @@ class CompiledReads:
         self.evaluator = evaluator
         # None remembers "not compiled" for that key too.
         self._plans: LRUCache[tuple[Any, ...], Plan | None] = LRUCache(maxsize=PLAN_CACHE_SIZE)
-        self._selections: LRUCache[tuple[Any, ...], tuple[Any, tuple[Selected, ...] | None]] = (
-            LRUCache(maxsize=PLAN_CACHE_SIZE)
+        self._selections: LRUCache[tuple[Any, ...], tuple[Any, _Collected | None]] = LRUCache(
+            maxsize=PLAN_CACHE_SIZE
         )
+        # A number per distinct selection, so that plan keys hold a number rather than the
+        # selection tree itself (hashing the tree, every request, cost more than the lookup).
+        self._tokens: LRUCache[tuple[Selected, ...], int] = LRUCache(maxsize=2 * PLAN_CACHE_SIZE)
+        self._next_token = itertools.count()
 
     def plan_for(self, key: tuple[Any, ...], build: Any) -> Plan | None:
-        if key in self._plans:
-            return self._plans[key]
+        found = self._plans.get(key, _UNPLANNED)
+        if found is not _UNPLANNED:
+            return cast("Plan | None", found)
         try:
             plan = build()
         except Unsupported as why:
@@ -72,9 +80,9 @@ class CompiledReads:
         self._plans[key] = plan
         return plan
 
-    def _selection(self, info: Info, root_type: str) -> tuple[Selected, ...] | None:
-        """The root field's merged selection, remembered per (document node, variables): the
-        parsed document is shared by every request with the same text."""
+    def _selection(self, info: Info, root_type: str) -> _Collected | None:
+        """The root field's merged selection and its number, remembered per (document node,
+        variables): the parsed document is shared by every request with the same text."""
         raw = info._raw_info
         root = raw.field_nodes[0]
         try:
@@ -100,10 +108,15 @@ class CompiledReads:
             )
         except Unsupported as why:
             log.debug("not compiled: %s", why)
-            selection = None
+            collected = None
+        else:
+            token = self._tokens.get(selection)
+            if token is None:
+                token = self._tokens[selection] = next(self._next_token)
+            collected = (selection, token)
         if key is not None:
-            self._selections[key] = (root, selection)
-        return selection
+            self._selections[key] = (root, collected)
+        return collected
 
     async def connection(
         self,
@@ -178,9 +191,10 @@ class CompiledReads:
         principal = ctx.principal
         if principal is None:
             return None
-        selection = self._selection(info, root_type)
-        if selection is None:
+        collected = self._selection(info, root_type)
+        if collected is None:
             return None
+        selection, token = collected
         shape_key = (
             principal.department,
             principal.level,
@@ -189,7 +203,7 @@ class CompiledReads:
             principal.is_citizen,
             principal.id_number if principal.is_citizen else None,
         )
-        key = (info.field_name, selection, shape_key, plan_shape)
+        key = (info.field_name, token, shape_key, plan_shape)
         plan = self.plan_for(key, lambda: build(Planner(self.evaluator, principal), selection))
         if plan is None:
             return None
