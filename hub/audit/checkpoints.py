@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from joserfc import jws
 from joserfc.errors import JoseError
@@ -69,8 +69,19 @@ def signed_checkpoint(
     return AuditCheckpoint(seq=seq, hash=head_hash, at=at, jws=jws)
 
 
+class CheckpointMark(NamedTuple):
+    """Where and when the newest checkpoint is, as `checkpoint_due` needs it (a row of the
+    checkpoint table costs an ORM instance; the group commit asks this for every batch)."""
+
+    seq: int
+    at: datetime
+
+
 def checkpoint_due(
-    latest: AuditCheckpoint | None, head_seq: int, clock: Clock, policy: CheckpointPolicy
+    latest: AuditCheckpoint | CheckpointMark | None,
+    head_seq: int,
+    clock: Clock,
+    policy: CheckpointPolicy,
 ) -> bool:
     return (
         latest is None

@@ -30,6 +30,7 @@ from hub.audit.canonical import (
 )
 from hub.audit.checkpoints import (
     DEFAULT_ISSUER,
+    CheckpointMark,
     CheckpointPolicy,
     checkpoint_due,
     make_checkpoint,
@@ -297,7 +298,9 @@ class _DriverWriter:
     ) -> None:
         """Sign checkpoints at the events of the batch where recording them one by one would
         have, after the newest one `audit_append` saw; written after the events' commit."""
-        latest = None if newest[3] is None else AuditCheckpoint(seq=newest[3], at=newest[4])
+        latest: AuditCheckpoint | CheckpointMark | None = None
+        if newest[3] is not None:
+            latest = CheckpointMark(newest[3], newest[4])
         signed = []
         for row in rows:
             if checkpoint_due(latest, row.seq, clock, checkpoints):
