@@ -14,6 +14,7 @@ import re
 import weakref
 from collections.abc import Sequence
 from datetime import UTC
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -89,18 +90,38 @@ def _joined(codes: set[str]) -> str | None:
 
 
 # In `ResourceDocuments` text only the hub writes keys, and a division code is a JSON string:
-# plain (the usual case, matched fast) or with escapes.
+# plain 12-character codes (the usual case, read without a regular expression: cutting the text
+# at each key and taking 12 characters is C work, a regular expression's scan is not) or
+# anything else, escapes included.
 _DIVISION_KEY = '"divisionCode":"'
-_PLAIN_DIVISION = re.compile(r'"divisionCode":"([^"\\]*)"')
+_CODE_LENGTH = 12
+_CODE = itemgetter(slice(0, _CODE_LENGTH))
+_AFTER_CODE = itemgetter(_CODE_LENGTH)
 _ANY_DIVISION = re.compile(r'"divisionCode":"((?:[^"\\]|\\.)*)"')
 
 
 def _prebuilt_resources(documents: ResourceDocuments) -> tuple[orjson.Fragment, str | None]:
     text = documents.json
-    found = _PLAIN_DIVISION.findall(text)
-    if len(found) != text.count(_DIVISION_KEY):
-        found = [json.loads(f'"{code}"') for code in _ANY_DIVISION.findall(text)]
-    return orjson.Fragment(text), _joined({code for code in found if code})
+    codes = _plain_codes(text)
+    if codes is None:
+        codes = {json.loads(f'"{code}"') for code in _ANY_DIVISION.findall(text)}
+    return orjson.Fragment(text), _joined({code for code in codes if code})
+
+
+def _plain_codes(text: str) -> set[str] | None:
+    """The division codes when every one is 12 characters without quotes or escapes, else
+    None. A string value ends at its first unescaped quote, so a quote right after the 12th
+    character and none before it (nor a backslash) mean the code is exactly those 12."""
+    pieces = text.split(_DIVISION_KEY)
+    del pieces[0]
+    try:
+        if pieces and set(map(_AFTER_CODE, pieces)) != {'"'}:
+            return None
+    except IndexError:  # a piece shorter than a code and its quote
+        return None
+    codes = set(map(_CODE, pieces))
+    seen = "".join(codes)
+    return None if '"' in seen or "\\" in seen else codes
 
 
 def _json_roundtrip(value: Any) -> Any:

@@ -92,6 +92,34 @@ def test_an_escaped_division_code_is_listed_unescaped() -> None:
     assert row.resource_divisions == ' 64"01'
 
 
+def _document(code: object) -> dict[str, object]:
+    return {"divisionCode": code, "fields": [], "id": "x", "type": "Case"}
+
+
+@pytest.mark.parametrize(
+    "codes",
+    [
+        ["640104001001", "640104001002", "640104001001"],  # plain 12-digit codes
+        [],
+        [None, "640104001001"],
+        ["", "640104001001"],
+        ["6401"],  # shorter
+        ["6401040010011"],  # longer
+        ["6401040010", "640104001001"],  # 10 characters: a quote falls right after 12
+        ['64010400100"', "640104001001"],  # a quote inside, at the 12th character
+        ['64"010400100'],  # a quote inside, escaped
+        ["64\\0104001001"],  # a backslash, escaped
+        ["六四〇一〇四〇〇一〇〇一"],  # 12 characters beyond ASCII
+        ["640104001001\u0000"[:12], "\u00e9" * 12],
+    ],
+)
+def test_division_codes_are_read_as_json_would_read_them(codes: list[object]) -> None:
+    text = json.dumps([_document(c) for c in codes], ensure_ascii=False, separators=(",", ":"))
+    row = build_event(entry(ResourceDocuments(text)), 1, GENESIS_HASH, FixedClock(AT))
+    expected = sorted({str(c) for c in codes if c})
+    assert row.resource_divisions == (" " + " ".join(expected) if expected else None)
+
+
 def test_one_unique_text_is_recorded_as_written() -> None:
     collector = AuditCollector()
     text = documents_text(TOUCHES)[1:-1]
