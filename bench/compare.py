@@ -1000,6 +1000,44 @@ def print_table(rows: list[tuple[Variant, list[Sample]]], shares: dict[str, str]
         )
 
 
+QUIET = 0.05  # a round is quiet when other processes took at most this share of the CPU
+
+
+def print_round_ratios(results: dict[str, list[Sample]]) -> None:
+    """Each mzhub variant against PostGraphile round by round (each pair ran back to back), and
+    the median over all rounds and over the quiet ones (others at most 5 % in both runs): the
+    machine's speed drifts between rounds, and a disturbed round hurts the two servers unequally,
+    so a ratio of medians can flatter either side."""
+    pgl = results.get("e", [])
+    if not pgl:
+        return
+    print("per round against PostGraphile 5 (requests/s ratio, server CPU ratio):")
+    for key, samples in results.items():
+        if key in ("e", "f") or not samples:
+            continue
+        pairs = list(zip(samples, pgl, strict=False))
+        rps = [s.rps / e.rps for s, e in pairs if e.rps]
+        cpu = [
+            s.server_cpu_ms / e.server_cpu_ms
+            for s, e in pairs
+            if s.server_cpu_ms is not None and e.server_cpu_ms
+        ]
+        quiet = [(s, e) for s, e in pairs if e.rps and max(s.others, e.others) <= QUIET]
+        quiet_rps = [s.rps / e.rps for s, e in quiet]
+        quiet_cpu = [
+            s.server_cpu_ms / e.server_cpu_ms
+            for s, e in quiet
+            if s.server_cpu_ms is not None and e.server_cpu_ms
+        ]
+        print(
+            f"  {key}) rounds {', '.join(f'{r:.2f}' for r in rps)}; "
+            f"median {fmt(statistics.median(rps) if rps else None, 2)}, "
+            f"CPU {fmt(statistics.median(cpu) if cpu else None, 2)}; quiet rounds "
+            f"{len(quiet)}: median {fmt(statistics.median(quiet_rps) if quiet_rps else None, 2)}, "
+            f"CPU {fmt(statistics.median(quiet_cpu) if quiet_cpu else None, 2)}"
+        )
+
+
 def machine_line(node: str, postgraphile: str) -> str:
     model = "unknown CPU"
     with contextlib.suppress(OSError):
@@ -1112,6 +1150,7 @@ def benchmark(
     print_table(
         [(v, results[v.key]) for v in variants], {k: v for k, v in shares.items() if v != "n/a"}
     )
+    print_round_ratios(results)
     bad = sum(s.bad for samples in results.values() for s in samples)
     if bad:
         print(f"FAILED: {bad} bad responses under load (see the bad column)", file=sys.stderr)
