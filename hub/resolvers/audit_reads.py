@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Coroutine
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, Text, cast, or_, select
 
@@ -15,6 +16,9 @@ from hub.errors import BadUserInput, Forbidden
 from hub.policy.jurisdiction import visible
 from hub.resolvers.context import HubContext
 from hub.schema.ids import from_global_id
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 AUDIT_SCOPE = "audit:read"
 POLL_SECONDS = 1.0
@@ -89,20 +93,48 @@ async def stream(ctx: HubContext, after_seq: int) -> AsyncIterator[AuditEvent]:
     cursor = after_seq
     while True:
         await ctx.renew()  # an expired or revoked token ends the stream
-        async with ctx.services.sessions() as session:
-            batch = list((await session.execute(
-                select(AuditEvent).where(AuditEvent.seq > cursor).order_by(AuditEvent.seq)
-                .limit(500)
-            )).scalars())
-            visible_seqs = set((await session.execute(
-                select(AuditEvent.seq).where(
-                    AuditEvent.seq.in_([e.seq for e in batch]),
-                    visible(ctx.principal, AuditEvent),
-                )
-            )).scalars()) if batch else set()
+        batch, visible_seqs = await _to_its_end(_poll(ctx, cursor))
         for event in batch:
             cursor = event.seq
             if event.seq in visible_seqs:
                 yield event
         if not batch:
             await asyncio.sleep(POLL_SECONDS)
+
+
+async def _poll(ctx: HubContext, cursor: int) -> tuple[list[AuditEvent], set[int]]:
+    """The next events after `cursor` (up to 500), and which of them the caller may see."""
+    async with ctx.services.sessions() as session:
+        batch = list((await session.execute(
+            select(AuditEvent).where(AuditEvent.seq > cursor).order_by(AuditEvent.seq)
+            .limit(500)
+        )).scalars())
+        visible_seqs = set((await session.execute(
+            select(AuditEvent.seq).where(
+                AuditEvent.seq.in_([e.seq for e in batch]),
+                visible(ctx.principal, AuditEvent),
+            )
+        )).scalars()) if batch else set()
+    return batch, visible_seqs
+
+
+_RUNNING: set[asyncio.Task[Any]] = set()
+
+
+async def _to_its_end(poll: Coroutine[Any, Any, _T]) -> _T:
+    """Runs a poll to its end even when its stream is closed meanwhile (the client hung up): a
+    query cancelled half-way makes SQLAlchemy throw its pooled connection away (and on SQLite
+    the connection's close could hang). The stream still ends at once; the poll gives its
+    connection back when its statements are done."""
+    task = asyncio.ensure_future(poll)
+    _RUNNING.add(task)
+    task.add_done_callback(_finished)
+    return await asyncio.shield(task)
+
+
+def _finished(task: asyncio.Task[Any]) -> None:
+    _RUNNING.discard(task)
+    error = None if task.cancelled() else task.exception()
+    if error is not None:
+        # Raised to the stream when it still waits; otherwise nobody else would hear of it.
+        log.debug("an audit stream's poll failed after the stream closed", exc_info=error)

@@ -3,6 +3,7 @@ and a stream that resumes from a seq without gaps."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import Any
@@ -143,3 +144,52 @@ async def test_variables_beyond_64_bits_are_recorded_and_read_back_exactly(
     assert response.status_code == 200
     edges = response.json()["data"]["auditEvents"]["edges"]
     assert [e["node"]["variables"] for e in edges] == [{"n": big}]
+
+
+@pytest.mark.postgres
+async def test_a_stream_closed_mid_poll_ends_at_once_and_keeps_its_connection(
+    pg_url: str, keys_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that hangs up while its stream's poll is querying: the stream ends, and the
+    poll runs to its end and gives its connection back whole (a cancelled query made SQLAlchemy
+    throw the connection away)."""
+    from sqlalchemy import event, text
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hub.resolvers import audit_reads
+    from hub.resolvers.live import LiveContext
+
+    hub = Hub(pg_url, keys_dir)
+    pool = hub.services.engine.sync_engine.pool
+    thrown_away: list[str] = []
+    event.listen(pool, "invalidate", lambda *_: thrown_away.append("invalidate"))
+    event.listen(pool, "close", lambda *_: thrown_away.append("close"))
+    querying = asyncio.Event()
+    execute = AsyncSession.execute
+
+    async def slow_first_statement(self: AsyncSession, statement: Any, *args: Any, **kw: Any):
+        if not querying.is_set():
+            querying.set()
+            await execute(self, text("SELECT pg_sleep(0.5)"))
+        return await execute(self, statement, *args, **kw)
+
+    try:
+        stream = audit_reads.stream(LiveContext(hub.services, None, token=auditor(hub)), 0)
+        monkeypatch.setattr(AsyncSession, "execute", slow_first_statement)
+        reader = asyncio.create_task(anext(stream))
+        await querying.wait()
+        await asyncio.sleep(0.1)  # the poll is inside pg_sleep now
+        reader.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reader
+        deadline = time.monotonic() + 10
+        while pool.checkedout():
+            assert time.monotonic() < deadline, "the poll kept its connection"
+            await asyncio.sleep(0.02)
+        assert thrown_away == []
+        monkeypatch.undo()
+        async with hub.services.engine.connect() as conn:  # the pool still works
+            assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+        assert thrown_away == []
+    finally:
+        await hub.services.engine.dispose()
