@@ -120,13 +120,21 @@ class HubContext:
     async def close(self) -> None:
         if self._session is not None:
             session, self._session = self._session, None
+            # Its connection, if it holds one (taken now: a failed close lets go of it).
+            held = await session.connection() if session.in_transaction() else None
             try:
                 await session.close()
             except Exception:
-                # A resolver cancelled mid-query (a sibling's error nulled their parent) can
-                # leave the connection closed under the session; the pool discards it. The
-                # operation's answer stands.
+                # A resolver cancelled mid-query (a sibling's error nulled their parent) leaves
+                # its connection busy with that query, and the rollback fails. The operation's
+                # answer stands; the connection is invalidated (closed, its place in the pool
+                # freed) instead of left checked out until the collector finds it.
                 log.warning("closing the operation's session failed", exc_info=True)
+                if held is not None:
+                    try:
+                        await held.invalidate()
+                    except Exception:
+                        log.warning("invalidating its connection failed", exc_info=True)
 
     @property
     def loaders(self) -> Any:
