@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import uuid
@@ -121,7 +122,10 @@ class HubContext:
         if self._session is not None:
             session, self._session = self._session, None
             # Its connection, if it holds one (taken now: a failed close lets go of it).
-            held = await session.connection() if session.in_transaction() else None
+            held = None
+            if session.in_transaction():
+                with contextlib.suppress(Exception):  # e.g. a transaction a failed flush ended
+                    held = await session.connection()
             try:
                 await session.close()
             except Exception:
