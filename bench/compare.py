@@ -14,7 +14,10 @@ their cases (by id), each case with its entitlement and that entitlement's last 
    (d) resolver path + policy + audit; (e) PostGraphile 5 on Node 22 (bench/postgraphile, a
    Node 22 binary from the npm registry is installed under bench/.work/node22 if the machine's
    node is older). (f) is PostgreSQL alone: pgbench running bench/postgraphile/page.sql, one
-   statement building the same JSON.
+   statement building the same JSON. (g) is (a) with two worker processes. (h) is (a) with its
+   audit events built but not written (the server's share of the audit's cost, against (c) and
+   (a)). (i) is (f) with one audit event appended to the chain after each page, as a database
+   doing the audit itself would (its events are synthetic: `audit_append` with fixed texts).
 4. Checks that every server returns the same residents, cases and payments (exit 1 if not).
 5. Drives each server with wrk (-t2, --concurrency connections, --latency) in alternating
    rounds (a, b, ..., g, then again), after a short warm-up each (and after waiting for the
@@ -172,20 +175,23 @@ class Variant:
     kind: str  # "hub", "postgraphile" or "pgbench"
     compiled: bool = True
     policy: bool = True
-    audit: bool = True
+    audit: str = "on"  # serve_hub.py --audit: on, off or unwritten
     workers: int = 1
+    audited: bool = False  # pgbench: each page followed by an audit_append
 
 
 VARIANTS = (
     Variant("a", "mzhub compiled + policy + audit", "hub"),
-    Variant("b", "mzhub compiled, policy/audit off", "hub", policy=False, audit=False),
-    Variant("c", "mzhub compiled + policy, audit off", "hub", audit=False),
+    Variant("b", "mzhub compiled, policy/audit off", "hub", policy=False, audit="off"),
+    Variant("c", "mzhub compiled + policy, audit off", "hub", audit="off"),
     Variant("d", "mzhub resolvers + policy + audit", "hub", compiled=False),
     Variant("e", "PostGraphile 5", "postgraphile"),
     Variant("f", "PostgreSQL alone (pgbench)", "pgbench"),
     # The shipped containers run two workers (deploy/Dockerfile): several processes append
     # to one audit chain.
     Variant("g", "mzhub as a, 2 worker processes", "hub", workers=2),
+    Variant("h", "mzhub as a, audit events not written", "hub", audit="unwritten"),
+    Variant("i", "PostgreSQL alone + audit append", "pgbench", audited=True),
 )
 
 
@@ -313,6 +319,56 @@ def page_sql() -> str:
     """page.sql with its pgbench variables (:low, :high) as psycopg2 parameters."""
     text = PAGE_SQL.read_text(encoding="utf-8")
     return re.sub(r"(?<![:\w]):(low|high)\b", r"%(\1)s", text)
+
+
+# (i): after each page, one event appended to the chain by the hub's own `audit_append`, with
+# texts of a page's sizes (a 16 KB resource list, 10 division codes); the hashes
+# are consistent but the events are not the canonical JSON of anything (a synthetic chain).
+_RESOURCE = (
+    '{"divisionCode":"640122001001","fields":[{"field":"address","grant":"MASKED"},'
+    '{"field":"idNumber","grant":"MASKED"},{"field":"name","grant":"FULL"},'
+    '{"field":"phone","grant":"MASKED"}],"id":"UmVzaWRlbnQ6NjA","type":"Resident"}'
+)
+_HEAD = (
+    '{"actor":{"clientId":"bench-compare","department":"human_resources",'
+    '"division":"640122000000","roles":[],"subject":"bench-compare"},'
+    '"at":"2026-11-28T00:00:00.000000Z","documentHash":"' + "ab" * 32 + '",'
+    '"operationKind":"QUERY","operationName":"Page","outcome":"OK","policyVersion":"bench",'
+    '"prevHash":"'
+)
+_SYNTHETIC_EVENT = (
+    "now()", "bench-compare", "bench-compare", "human_resources", "640122000000", None,
+    "QUERY", "Page", "ab" * 32, '{"division":"640122001000"}', None, "OK", "bench",
+    "[" + ",".join([_RESOURCE] * 71) + "]",
+    "".join(f" 6401220010{n:02d}" for n in range(1, 11)),
+    _HEAD, '","purpose":null,"resources":', ',"variables":{"division":"640122001000"}}',
+)  # fmt: skip
+
+
+def _sql_array(value: str | None, kind: str) -> str:
+    if value is None:
+        return f"array[null::{kind}]"
+    if value == "now()":
+        return "array[now()]"
+    # pgbench reads `:name` as a variable, inside string literals too: colons as escapes.
+    escaped = value.replace("\\", "\\\\").replace("'", "''").replace(":", "\\x3a")
+    return f"array[E'{escaped}'::{kind}]"
+
+
+AUDIT_APPEND_SQL = "select out_seq from audit_append({});".format(  # noqa: S608 - constants
+    ", ".join(
+        _sql_array(value, "json" if n == 9 else "text") for n, value in enumerate(_SYNTHETIC_EVENT)
+    )
+)
+
+
+def audited_page_script() -> Path:
+    """page.sql, then the audit append: the pgbench script of (i)."""
+    script = WORK / "pgbench" / "page-audited.sql"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    page = PAGE_SQL.read_text(encoding="utf-8").rstrip()
+    script.write_text(page + "\n" + AUDIT_APPEND_SQL.strip() + "\n", encoding="utf-8")
+    return script
 
 
 def database_page(url: URL, target: Target) -> dict[str, Any]:
@@ -586,7 +642,7 @@ def start_server(variant: Variant, port: int, url: URL, node: str) -> Server:
                "--port", str(port),
                "--compiled", "on" if variant.compiled else "off",
                "--policy", "on" if variant.policy else "off",
-               "--audit", "on" if variant.audit else "off",
+               "--audit", variant.audit,
                "--workers", str(variant.workers)]  # fmt: skip
         cwd, env = ROOT, dict(os.environ)
     else:
@@ -877,10 +933,11 @@ def pgbench(
     concurrency: int,
     threads: int,
     log_prefix: Path | None,
+    script: Path = PAGE_SQL,
 ) -> tuple[float, list[float], int]:
     """tps, per-transaction latencies in ms (when logged) and failed transactions."""
     low, high = target.low_high
-    cmd = ["pgbench", "-n", "-M", "prepared", "-f", str(PAGE_SQL), "-D", f"low={low}",
+    cmd = ["pgbench", "-n", "-M", "prepared", "-f", str(script), "-D", f"low={low}",
            "-D", f"high={high}", "-c", str(concurrency), "-j", str(threads),
            "-T", str(seconds), "-h", url.host or "127.0.0.1",
            "-p", str(url.port or 5432), "-U", url.username or "postgres"]  # fmt: skip
@@ -909,13 +966,15 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def measure_database(
-    url: URL, target: Target, args: argparse.Namespace, database: BackendMeter
+    variant: Variant, url: URL, target: Target, args: argparse.Namespace, database: BackendMeter
 ) -> Sample:
-    pgbench(url, target, args.warmup, args.concurrency, args.threads, None)
+    script = audited_page_script() if variant.audited else PAGE_SQL
+    pgbench(url, target, args.warmup, args.concurrency, args.threads, None, script)
     meter = RunMeter(database, None)
     meter.start()
+    log_prefix = WORK / "pgbench" / f"page-{variant.key}"
     tps, latencies, failed = pgbench(
-        url, target, args.seconds, args.concurrency, args.threads, WORK / "pgbench" / "page"
+        url, target, args.seconds, args.concurrency, args.threads, log_prefix, script
     )
     usage = meter.stop()
     n = max(len(latencies), 1)
@@ -967,7 +1026,7 @@ def print_table(rows: list[tuple[Variant, list[Sample]]], shares: dict[str, str]
     db = median_of(by_key.get("f", []), lambda s: s.rps)
     header = (
         f"{'server':<40}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>12}"
-        f"{'PG ms/req':>11}{'vs PG5':>8}{'vs DB':>8}{'others':>8}{'bad':>5}"
+        f"{'PG ms/req':>11}{'vs PG5':>8}{'vs DB':>8}{'idle':>6}{'others':>7}{'bad':>5}"
     )
     print(header)
     print("-" * len(header))
@@ -1013,7 +1072,7 @@ def print_round_ratios(results: dict[str, list[Sample]]) -> None:
         return
     print("per round against PostGraphile 5 (requests/s ratio, server CPU ratio):")
     for key, samples in results.items():
-        if key in ("e", "f") or not samples:
+        if key in ("e", "f", "i") or not samples:
             continue
         pairs = list(zip(samples, pgl, strict=False))
         rps = [s.rps / e.rps for s, e in pairs if e.rps]
@@ -1036,6 +1095,30 @@ def print_round_ratios(results: dict[str, list[Sample]]) -> None:
             f"{len(quiet)}: median {fmt(statistics.median(quiet_rps) if quiet_rps else None, 2)}, "
             f"CPU {fmt(statistics.median(quiet_cpu) if quiet_cpu else None, 2)}"
         )
+
+
+def print_audit_split(results: dict[str, list[Sample]]) -> None:
+    """The audit's cost in two shares, from medians: building and batching the events in the
+    server (h against c), and appending them in the database (a against h); and mzhub against
+    the database doing its own audit (a against i)."""
+
+    def rps(key: str) -> float | None:
+        return median_of(results.get(key, []), lambda s: s.rps)
+
+    def cpu(key: str) -> float | None:
+        return median_of(results.get(key, []), lambda s: s.server_cpu_ms)
+
+    a, c, h, i = rps("a"), rps("c"), rps("h"), rps("i")
+    parts = []
+    if c and h:
+        server = (cpu("h") or 0) - (cpu("c") or 0)
+        parts.append(f"events built, not written (h/c) {h / c:.2f}x, server CPU +{server:.2f} ms")
+    if a and h:
+        parts.append(f"events appended by the database (a/h) {a / h:.2f}x")
+    if a and i:
+        parts.append(f"a against PostgreSQL alone with an audit append per page (a/i) {a / i:.2f}x")
+    if parts:
+        print("audit's cost: " + "; ".join(parts))
 
 
 def machine_line(node: str, postgraphile: str) -> str:
@@ -1067,7 +1150,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--request-timeout", type=int, default=5, help="wrk counts slower requests as errors (s)"
     )
-    parser.add_argument("--variants", default="abcdefg", help="which of a-g to run")
+    parser.add_argument("--variants", default="abcdefg", help="which of a-i to run")
     parser.add_argument(
         "--min-paid",
         type=int,
@@ -1128,7 +1211,7 @@ def benchmark(
         for round_no in range(1, args.rounds + 1):
             for variant in variants:
                 if variant.kind == "pgbench":
-                    sample = measure_database(url, target, args, database)
+                    sample = measure_database(variant, url, target, args, database)
                 else:
                     sample = measure_server(by_key[variant.key], args, database)
                 results[variant.key].append(sample)
@@ -1151,6 +1234,7 @@ def benchmark(
         [(v, results[v.key]) for v in variants], {k: v for k, v in shares.items() if v != "n/a"}
     )
     print_round_ratios(results)
+    print_audit_split(results)
     bad = sum(s.bad for samples in results.values() for s in samples)
     if bad:
         print(f"FAILED: {bad} bad responses under load (see the bad column)", file=sys.stderr)

@@ -10,14 +10,21 @@ containers), no access log, uvloop and httptools when installed:
 The cost budget is raised and the per-minute rate limit switched off, as in read_page.py (a
 partner pulling pages gets a larger per-client budget in production). "--policy off" loads a
 policy that names no field (everything FULL); "--audit off" replaces the audit recorder with a
-no-op in this process only. Neither switch exists in the hub itself.
+no-op in this process only; "--audit unwritten" keeps everything the hub does for an event
+(collected, drafted, masked, cut for hashing, batched by the group commit) but the database
+statement that appends the batch, so the audit's cost splits into the server's share and the
+database's. None of these switches exists in the hub itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
+import itertools
 import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +32,7 @@ import uvicorn
 from read_page import OPEN_POLICY  # the open policy of the read-page benchmark
 
 from hub.app import create_app
+from hub.audit import recorder
 from hub.config import Hardening, Settings
 from hub.resolvers.audit_operation import AuditOperation
 
@@ -32,10 +40,19 @@ BENCH = Path(__file__).resolve().parent
 WORKDIR = BENCH / ".work"
 
 
+AUDIT_MODES = ("on", "off", "unwritten")
+
+
 def on_off(value: str) -> bool:
     if value not in ("on", "off"):
         raise argparse.ArgumentTypeError(f"expected 'on' or 'off', got {value!r}")
     return value == "on"
+
+
+def audit_mode(value: str) -> str:
+    if value not in AUDIT_MODES:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(AUDIT_MODES)}, got {value!r}")
+    return value
 
 
 def bench_settings(database_url: str, *, compiled: bool, policy: bool) -> Settings:
@@ -61,22 +78,44 @@ def switch_audit_off() -> None:
     AuditOperation._record = skip  # type: ignore[method-assign]
 
 
+class _Unwritten:
+    """Stands for the driver connection of the group commit: the append statement answers
+    with made-up sequence numbers without reaching the database (no chain, no checkpoint)."""
+
+    seqs = itertools.count(1)
+
+    async def fetch(self, statement: str, *columns: list[object]) -> list[tuple[object, ...]]:
+        now = datetime.now(UTC)
+        return [(next(self.seqs), "", "", 0, now) for _ in columns[0]]
+
+    async def executemany(self, statement: str, rows: list[tuple[object, ...]]) -> None:
+        return None
+
+
+def leave_audit_unwritten() -> None:
+    @contextlib.asynccontextmanager
+    async def unwritten(engine: Any) -> AsyncIterator[_Unwritten]:
+        yield _Unwritten()
+
+    recorder.driver_connection = unwritten  # type: ignore[assignment]
+
+
 # With several workers each one imports this module and builds its app from these.
 _ENVIRONMENT = "MZHUB_BENCH_SERVE"
 
 
-def build_app(database_url: str, *, compiled: bool, policy: bool, audit: bool) -> Any:
-    if not audit:
+def build_app(database_url: str, *, compiled: bool, policy: bool, audit: str) -> Any:
+    if audit == "off":
         switch_audit_off()
+    elif audit == "unwritten":
+        leave_audit_unwritten()
     return create_app(bench_settings(database_url, compiled=compiled, policy=policy))
 
 
 def worker_app() -> Any:
     """The app of one worker process (`--workers` above 1), from the parent's arguments."""
     database_url, compiled, policy, audit = os.environ[_ENVIRONMENT].split("\n")
-    return build_app(
-        database_url, compiled=compiled == "on", policy=policy == "on", audit=audit == "on"
-    )
+    return build_app(database_url, compiled=compiled == "on", policy=policy == "on", audit=audit)
 
 
 def main() -> None:
@@ -86,7 +125,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8101)
     parser.add_argument("--compiled", type=on_off, default=True, metavar="on|off")
     parser.add_argument("--policy", type=on_off, default=True, metavar="on|off")
-    parser.add_argument("--audit", type=on_off, default=True, metavar="on|off")
+    parser.add_argument("--audit", type=audit_mode, default="on", metavar="|".join(AUDIT_MODES))
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
 
@@ -104,8 +143,8 @@ def main() -> None:
         )
         uvicorn.run(app, workers=1, **options)
         return
-    switches = ["on" if x else "off" for x in (args.compiled, args.policy, args.audit)]
-    os.environ[_ENVIRONMENT] = "\n".join([args.database_url, *switches])
+    switches = ["on" if x else "off" for x in (args.compiled, args.policy)]
+    os.environ[_ENVIRONMENT] = "\n".join([args.database_url, *switches, args.audit])
     uvicorn.run(
         "serve_hub:worker_app",
         factory=True,

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import re
 import weakref
 from collections.abc import Sequence
 from datetime import UTC
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
 
+import cachetools
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -37,7 +39,7 @@ from hub.audit.checkpoints import (
     make_checkpoint,
     signed_checkpoint,
 )
-from hub.audit.events import AuditEntry, BuiltEvent, ResourceDocuments, ResourceTouch
+from hub.audit.events import Actor, AuditEntry, BuiltEvent, ResourceDocuments, ResourceTouch
 from hub.audit.masking import clean_text, mask_shapes, mask_variables
 from hub.audit.store import (
     chain_head,
@@ -133,10 +135,49 @@ def _json_roundtrip(value: Any) -> Any:
     return json.loads(json.dumps(value, ensure_ascii=False))
 
 
+def _stored_variables(variables: Any) -> tuple[Any, bool]:
+    """The variables as stored (masked, as the JSON column gives them back) and whether they
+    are plain JSON. A partner's system sends the same few variable sets again and again: plain
+    ones (whose JSON is the value itself) are worked out once per process, keyed by their JSON
+    (the result is shared: never changed)."""
+    if variables is None:
+        return None, True
+    if not is_plain_json(variables):
+        return _masked_variables(variables)
+    key = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    found = _STORED_VARIABLES.get(key)
+    if found is None:
+        found = _masked_variables(variables)
+        if len(key) <= _VARIABLES_KEY_MAX:
+            _STORED_VARIABLES[key] = found
+    return found
+
+
+def _masked_variables(variables: Any) -> tuple[Any, bool]:
+    stored = _json_roundtrip(mask_variables(variables))
+    return stored, is_plain_json(stored)
+
+
+_STORED_VARIABLES: cachetools.LRUCache[bytes, tuple[Any, bool]] = cachetools.LRUCache(maxsize=1024)
+_VARIABLES_KEY_MAX = 4096
+
+
+@functools.lru_cache(maxsize=1024)
+def _actor_columns(actor: Actor) -> tuple[str | None, ...]:
+    """subject, client id, department, division and roles, fitted to their columns (the same
+    few callers again and again: worked out once per caller)."""
+    return (
+        _fit(actor.subject, 128),
+        _fit(actor.client_id, 64),
+        _fit(actor.department, 32),
+        _fit(actor.division, 12),
+        _fit(join_roles(actor.roles), 255),
+    )
+
+
 def draft_event(entry: AuditEntry, clock: Clock) -> tuple[BuiltEvent, bool]:
     """The row for `entry`, masked and fitted to its columns, before its place in the chain
     (seq 0, no hashes); and whether its JSON is plain (`is_plain_json`)."""
-    actor = entry.actor
     # Strings only, built here: the JSON column gives back exactly these values.
     resources: Any
     if isinstance(entry.resources, ResourceDocuments):
@@ -145,19 +186,19 @@ def draft_event(entry: AuditEntry, clock: Clock) -> tuple[BuiltEvent, bool]:
         field_lists: dict[int, list[dict[str, str]]] = {}
         resources = [_resource_document(r, field_lists) for r in entry.resources]
         divisions = resource_divisions(resources)
-    variables = _json_roundtrip(mask_variables(entry.variables))
-    plain = is_plain_json(variables)
+    variables, plain = _stored_variables(entry.variables)
     if not plain and isinstance(resources, orjson.Fragment):
         resources = orjson.loads(entry.resources.json)  # type: ignore[union-attr]
     purpose = None if entry.purpose is None else mask_shapes(clean_text(entry.purpose))
+    subject, client_id, department, division, roles = _actor_columns(entry.actor)
     row = BuiltEvent(
         seq=0,
         at=clock.now().astimezone(UTC),
-        actor_subject=_fit(actor.subject, 128),
-        actor_client_id=_fit(actor.client_id, 64),
-        actor_department=_fit(actor.department, 32),
-        actor_division=_fit(actor.division, 12),
-        actor_roles=_fit(join_roles(actor.roles), 255),
+        actor_subject=subject,
+        actor_client_id=client_id,
+        actor_department=department,
+        actor_division=division,
+        actor_roles=roles,
         operation_kind=str(entry.operation_kind),
         operation_name=_fit(entry.operation_name, 200),
         document_hash=_fit(entry.document_hash, 64),
@@ -251,6 +292,7 @@ _APPEND_FIELDS = (
     "actor_roles", "operation_kind", "operation_name", "document_hash", "variables", "purpose",
     "outcome", "policy_version",
 )  # fmt: skip
+_APPEND_VALUES = attrgetter(*_APPEND_FIELDS)
 _APPEND_TYPES = [
     {"at": "timestamptz", "variables": "json"}.get(name, "text") for name in _APPEND_FIELDS
 ] + ["text"] * 5
@@ -263,8 +305,11 @@ _INSERT_CHECKPOINT = (
 )
 
 
-def _resources_text(row: BuiltEvent) -> str:
-    """The resource list as stored and hashed: its canonical JSON (a prebuilt list is already)."""
+def _resources_text(row: BuiltEvent, entry: AuditEntry | None = None) -> str:
+    """The resource list as stored and hashed: its canonical JSON (a prebuilt list is already:
+    the entry's text, when the row embeds it as it is)."""
+    if isinstance(row.resources, orjson.Fragment) and entry is not None:
+        return entry.resources.json  # type: ignore[union-attr]  # only prebuilt lists embed
     return canonical_json(row.resources, plain=True).decode("utf-8")
 
 
@@ -286,18 +331,20 @@ class _DriverWriter:
         issuer: str,
     ) -> list[BuiltEvent]:
         rows: list[BuiltEvent] = []
-        arguments: list[list[Any]] = [[] for _ in _APPEND_TYPES]
+        events: list[tuple[Any, ...]] = []
         for entry in entries:
             row, plain = draft_event(entry, clock)
-            resources = _resources_text(row)
+            resources = _resources_text(row, entry)
             parts = hash_parts(event_document(row), resources, plain=plain)
-            values = [getattr(row, name) for name in _APPEND_FIELDS]
+            values = _APPEND_VALUES(row)
             if row.variables is not None:
-                values[_VARIABLES] = json_text(row.variables)
-            values.extend((resources, row.resource_divisions, *parts))
-            for column, value in zip(arguments, values, strict=True):
-                column.append(value)
+                values = (*values[:_VARIABLES], json_text(row.variables), *values[_VARIABLES + 1 :])
+            events.append((*values, resources, row.resource_divisions, *parts))
             rows.append(row)
+        # One array per argument of audit_append (an empty batch: empty arrays).
+        arguments = [list(column) for column in zip(*events, strict=True)] or [
+            [] for _ in _APPEND_TYPES
+        ]
         async with driver_connection(self.engine) as driver:
             written = await driver.fetch(_APPEND, *arguments)
             for row, (seq, prev_hash, hash_, _, _) in zip(rows, written, strict=True):
