@@ -80,13 +80,14 @@ def switch_audit_off() -> None:
 
 class _Unwritten:
     """Stands for the driver connection of the group commit: the append statement answers
-    with made-up sequence numbers without reaching the database (no chain, no checkpoint)."""
+    with made-up sequence numbers without reaching the database, each event its own newest
+    checkpoint (none is ever due: no chain, no checkpoint signed)."""
 
     seqs = itertools.count(1)
 
     async def fetch(self, statement: str, *columns: list[object]) -> list[tuple[object, ...]]:
         now = datetime.now(UTC)
-        return [(next(self.seqs), "", "", 0, now) for _ in columns[0]]
+        return [(seq, "", "", seq, now) for seq in itertools.islice(self.seqs, len(columns[0]))]
 
     async def executemany(self, statement: str, rows: list[tuple[object, ...]]) -> None:
         return None

@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+import orjson
+
 from hub.config import Hardening
 from hub.hardening import documents
 from hub.hardening.batching import run_batch
@@ -29,6 +31,22 @@ _OPERATION_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,127}")
 
 class BodyTooLarge(Exception):
     pass
+
+
+# orjson reads an integer past 64 bits as a float; 19 digits in a row may be one.
+_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+
+
+def parse_body(body: bytes) -> Any:
+    """The JSON of a request body, as the standard library reads it, several times faster:
+    orjson, unless it fails (NaN, lone surrogates, UTF-16 bodies, ...) or the body holds a run
+    of 19 digits (an integer orjson would turn into a float): then the standard library."""
+    if not _LONG_NUMBER.search(body):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(body)
 
 
 def error_body(message: str, code: str, **extensions: Any) -> bytes:
@@ -81,7 +99,7 @@ class TransportRules:
             return
         body = await self._read(receive)
         try:
-            payload = json.loads(body)
+            payload = parse_body(body)
         except (ValueError, RecursionError):  # nesting past the parser's stack is not JSON either
             payload = None
         if not isinstance(payload, dict | list):
