@@ -1150,7 +1150,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--request-timeout", type=int, default=5, help="wrk counts slower requests as errors (s)"
     )
-    parser.add_argument("--variants", default="abcdefg", help="which of a-i to run")
+    parser.add_argument("--variants", default="abcdefghi", help="which of a-i to run")
     parser.add_argument(
         "--min-paid",
         type=int,
