@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import hashlib
 import json
 import logging
 import re
@@ -138,18 +139,19 @@ def _json_roundtrip(value: Any) -> Any:
 def _stored_variables(variables: Any) -> tuple[Any, bool]:
     """The variables as stored (masked, as the JSON column gives them back) and whether they
     are plain JSON. A partner's system sends the same few variable sets again and again: plain
-    ones (whose JSON is the value itself) are worked out once per process, keyed by their JSON
-    (the result is shared: never changed)."""
+    ones (whose JSON is the value itself) are worked out once per process, keyed by a digest of
+    their JSON, so the cache keeps no unmasked value (the result is shared: never changed)."""
     if variables is None:
         return None, True
     if not is_plain_json(variables):
         return _masked_variables(variables)
-    key = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    text = orjson.dumps(variables, option=orjson.OPT_SORT_KEYS)
+    if len(text) > _VARIABLES_KEY_MAX:
+        return _masked_variables(variables)
+    key = hashlib.blake2b(text, digest_size=16).digest()
     found = _STORED_VARIABLES.get(key)
     if found is None:
-        found = _masked_variables(variables)
-        if len(key) <= _VARIABLES_KEY_MAX:
-            _STORED_VARIABLES[key] = found
+        found = _STORED_VARIABLES[key] = _masked_variables(variables)
     return found
 
 

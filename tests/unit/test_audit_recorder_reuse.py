@@ -107,3 +107,13 @@ def test_the_listed_text_and_the_cuts_are_those_of_the_whole_event(
     whole = {k: v for k, v in event_document(row).items() if k != "hash"}
     expected = canonical_json(whole, plain=plain).decode("utf-8")
     assert head + middle + listed + SEQ_KEY + "0" + tail == expected
+
+
+def test_the_reused_sets_keep_no_unmasked_value() -> None:
+    from hub.audit.recorder import _STORED_VARIABLES
+
+    raw = "640104199001011235"
+    _stored_variables({"idNumber": raw, "phone": "13912345679"})
+    for key, (stored, _) in _STORED_VARIABLES.items():
+        assert raw.encode() not in key and b"13912345679" not in key
+        assert raw not in str(stored) and "13912345679" not in str(stored)
