@@ -85,6 +85,9 @@ class Settings:
     log_sql: bool = False
     # Serve supported read shapes with one SQL statement per root field (PostgreSQL only).
     compiled_reads: bool = True
+    # Connections each process keeps open to PostgreSQL (plus up to as many again for short
+    # peaks of ORM sessions); compiled reads use all but one at once (decision 0068).
+    db_pool_size: int = 10
     hardening: Hardening = field(default_factory=Hardening)
 
     @property
@@ -122,6 +125,7 @@ class Settings:
             cors_origins=tuple(o for o in env.get("HUB_CORS_ORIGINS", "").split(",") if o),
             log_sql=env.get("HUB_LOG_SQL", "") == "1",
             compiled_reads=_on_off(env, "HUB_COMPILED_READS", True),
+            db_pool_size=_pool_size(env),
             hardening=_parse_hardening(env),
         )
 
@@ -142,6 +146,13 @@ def _positive_int(env: dict[str, str], name: str, default: int) -> int:
     if not raw.isdigit() or int(raw) <= 0:
         raise ConfigError(f"{name} must be a positive whole number, got {raw!r}")
     return int(raw)
+
+
+def _pool_size(env: dict[str, str]) -> int:
+    size = _positive_int(env, "HUB_DB_POOL_SIZE", 10)
+    if size < 2:
+        raise ConfigError("HUB_DB_POOL_SIZE must be at least 2 (one connection is the audit log's)")
+    return size
 
 
 def _parse_hardening(env: dict[str, str]) -> Hardening:

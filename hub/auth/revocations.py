@@ -6,9 +6,11 @@ replicas); `DbRevocations` keeps them in the `revoked_tokens` and `oauth_clients
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.db.models.auth import OAuthClient, RevokedToken
 from hub.domain.clock import Clock, SystemClock
+
+T = TypeVar("T")
 
 # Registered clients' ids start with this; other hub-signed client ids are development tokens.
 CLIENT_ID_PREFIX = "mzc_"
@@ -57,6 +61,10 @@ class DbRevocations:
         self._clients: dict[str, tuple[bool, datetime]] = {}
         self.ok_seconds = ok_seconds
         self._ok: dict[str, float] = {}  # jti -> monotonic time it was last found not revoked
+        # Lookups in flight, by key: when a cached answer lapses, the requests that arrive
+        # meanwhile wait for the one lookup instead of each opening a connection (under load,
+        # a crowd of sessions at once pushed the pool into overflow connections).
+        self._lookups: dict[tuple[str, str], asyncio.Future[object]] = {}
 
     async def is_revoked(self, jti: str) -> bool:
         if jti in self._revoked_jtis:
@@ -64,6 +72,9 @@ class DbRevocations:
         checked = self._ok.get(jti)
         if checked is not None and time.monotonic() - checked < self.ok_seconds:
             return False
+        return await self._once(("jti", jti), lambda: self._look_up_jti(jti))
+
+    async def _look_up_jti(self, jti: str) -> bool:
         async with self.sessions() as session:
             found = await session.get(RevokedToken, jti)
         if found is not None:
@@ -108,6 +119,10 @@ class DbRevocations:
             revoked, checked_at = cached
             if revoked or (now - checked_at).total_seconds() < self.client_cache_seconds:
                 return revoked
+        return await self._once(("client", client_id), lambda: self._look_up_client(client_id))
+
+    async def _look_up_client(self, client_id: str) -> bool:
+        now = self.clock.now()
         async with self.sessions() as session:
             row = (
                 await session.execute(
@@ -117,6 +132,20 @@ class DbRevocations:
         revoked = row is None or row.revoked_at is not None
         self._clients[client_id] = (revoked, now)
         return revoked
+
+    async def _once(self, key: tuple[str, str], lookup: Callable[[], Awaitable[T]]) -> T:
+        """The answer of the lookup in flight for `key`, or of a new one. A waiter that is
+        cancelled leaves the lookup running for the others; its failure reaches them all."""
+        pending = self._lookups.get(key)
+        if pending is None or pending.get_loop() is not asyncio.get_running_loop():
+            pending = asyncio.ensure_future(lookup())
+            self._lookups[key] = pending
+            pending.add_done_callback(lambda done: self._forget_lookup(key, done))
+        return await asyncio.shield(pending)  # type: ignore[return-value]
+
+    def _forget_lookup(self, key: tuple[str, str], done: asyncio.Future[object]) -> None:
+        if self._lookups.get(key) is done:
+            del self._lookups[key]
 
     def forget_client(self, client_id: str) -> None:
         """Drop a cached standing (after this process revoked or changed the client)."""

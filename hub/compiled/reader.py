@@ -17,7 +17,7 @@ from hub.compiled.execution import Prebuilt
 from hub.compiled.plan import Denial, Plan, Planner
 from hub.compiled.selection import Selected, Unsupported, collect, find
 from hub.compiled.shapes import CONNECTIONS, OBJECTS, SHAPES, Embedded, Relation
-from hub.db.engine import driver_connection
+from hub.db.engine import statement_connection
 from hub.domain.divisions import prefix_range
 from hub.errors import ForbiddenField
 
@@ -210,7 +210,7 @@ class CompiledReads:
         args = [values[name] for name in plan.params]
         # A pooled connection of its own, used through the driver: one prepared statement, no
         # transaction (a single SELECT), nothing for the ORM to track.
-        async with driver_connection(ctx.services.engine) as driver:
+        async with statement_connection(ctx.services.engine) as driver:
             row = await driver.fetchrow(plan.sql, *args)
         if row is None:  # no row the caller may see: the resolver answers
             return None

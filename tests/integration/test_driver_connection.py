@@ -9,11 +9,12 @@ import contextlib
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.util import greenlet_spawn
 
 import hub.db.engine as engine_module
 from hub.config import Settings
-from hub.db.engine import create_engine, driver_connection
+from hub.db.engine import create_engine, driver_connection, statement_connection
 
 pytestmark = pytest.mark.postgres
 
@@ -133,3 +134,67 @@ def test_a_connection_left_in_a_transaction_is_given_back_the_usual_way(
     assert used == ["_give_back"]
     assert checked_out == 0
     assert not in_transaction  # the connection left in a transaction was not reused
+
+
+def test_statements_beyond_the_pool_wait_their_turn_instead_of_opening_connections(
+    pg_url: str,
+) -> None:
+    """Three times the pool's size of concurrent statements: at most size - 1 hold a connection
+    at once (one stays for the audit writer), every statement answers, and no connection is
+    opened beyond the pool, so none is closed again on return."""
+
+    async def scenario() -> tuple[int, int, list[int], int, int]:
+        engine = create_engine(Settings(database_url=pg_url))
+        opened: list[object] = []
+        event.listen(engine.sync_engine, "connect", lambda dbapi, record: opened.append(dbapi))
+        size = _pool(engine).size()
+        holding = peak = 0
+
+        async def one(i: int) -> int:
+            nonlocal holding, peak
+            async with statement_connection(engine) as driver:
+                holding += 1
+                peak = max(peak, holding)
+                answer = int(await driver.fetchval("SELECT $1::int FROM pg_sleep(0.02)", i))
+                holding -= 1
+                return answer
+
+        try:
+            answers = await asyncio.gather(*(one(i) for i in range(3 * size)))
+            return size, peak, answers, len(opened), _pool(engine).checkedout()
+        finally:
+            await engine.dispose()
+
+    size, peak, answers, opened, checked_out = asyncio.run(scenario())
+    assert answers == list(range(3 * size))
+    assert peak == size - 1
+    assert opened == size - 1
+    assert checked_out == 0
+
+
+def test_a_cancelled_statement_gives_its_turn_back(pg_url: str) -> None:
+    async def scenario() -> tuple[list[int], int]:
+        engine = create_engine(Settings(database_url=pg_url))
+        size = _pool(engine).size()
+
+        async def slow() -> None:
+            async with statement_connection(engine) as driver:
+                await driver.fetchval("SELECT pg_sleep(5)")
+
+        try:
+            stuck = [asyncio.ensure_future(slow()) for _ in range(size - 1)]
+            await asyncio.sleep(0.3)  # every turn taken
+            for task in stuck:
+                task.cancel()
+            await asyncio.gather(*stuck, return_exceptions=True)
+            answers = []
+            for i in range(size):  # each turn free again
+                async with statement_connection(engine) as driver:
+                    answers.append(int(await driver.fetchval("SELECT $1::int", i)))
+            return answers, _pool(engine).checkedout()
+        finally:
+            await engine.dispose()
+
+    answers, checked_out = asyncio.run(scenario())
+    assert answers == list(range(len(answers))) and len(answers) > 1
+    assert checked_out == 0
