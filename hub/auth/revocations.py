@@ -10,7 +10,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -18,8 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub.db.models.auth import OAuthClient, RevokedToken
 from hub.domain.clock import Clock, SystemClock
-
-T = TypeVar("T")
 
 # Registered clients' ids start with this; other hub-signed client ids are development tokens.
 CLIENT_ID_PREFIX = "mzc_"
@@ -64,7 +62,7 @@ class DbRevocations:
         # Lookups in flight, by key: when a cached answer lapses, the requests that arrive
         # meanwhile wait for the one lookup instead of each opening a connection (under load,
         # a crowd of sessions at once pushed the pool into overflow connections).
-        self._lookups: dict[tuple[str, str], asyncio.Future[object]] = {}
+        self._lookups: dict[tuple[str, str], asyncio.Future[bool]] = {}
 
     async def is_revoked(self, jti: str) -> bool:
         if jti in self._revoked_jtis:
@@ -133,17 +131,17 @@ class DbRevocations:
         self._clients[client_id] = (revoked, now)
         return revoked
 
-    async def _once(self, key: tuple[str, str], lookup: Callable[[], Awaitable[T]]) -> T:
+    async def _once(self, key: tuple[str, str], lookup: Callable[[], Awaitable[bool]]) -> bool:
         """The answer of the lookup in flight for `key`, or of a new one. A waiter that is
         cancelled leaves the lookup running for the others; its failure reaches them all."""
         pending = self._lookups.get(key)
         if pending is None or pending.get_loop() is not asyncio.get_running_loop():
-            pending = asyncio.ensure_future(lookup())
-            self._lookups[key] = pending
-            pending.add_done_callback(lambda done: self._forget_lookup(key, done))
-        return await asyncio.shield(pending)  # type: ignore[return-value]
+            started = pending = asyncio.ensure_future(lookup())
+            self._lookups[key] = started
+            started.add_done_callback(lambda done: self._forget_lookup(key, done))
+        return await asyncio.shield(pending)
 
-    def _forget_lookup(self, key: tuple[str, str], done: asyncio.Future[object]) -> None:
+    def _forget_lookup(self, key: tuple[str, str], done: asyncio.Future[bool]) -> None:
         if self._lookups.get(key) is done:
             del self._lookups[key]
 
