@@ -178,6 +178,7 @@ class Variant:
     audit: str = "on"  # serve_hub.py --audit: on, off or unwritten
     workers: int = 1
     audited: bool = False  # pgbench: each page followed by an audit_append
+    prepared: bool = True  # serve_hub.py --prepared
 
 
 VARIANTS = (
@@ -192,6 +193,7 @@ VARIANTS = (
     Variant("g", "mzhub as a, 2 worker processes", "hub", workers=2),
     Variant("h", "mzhub as a, audit events not written", "hub", audit="unwritten"),
     Variant("i", "PostgreSQL alone + audit append", "pgbench", audited=True),
+    Variant("j", "mzhub as a, prepared reads off", "hub", prepared=False),
 )
 
 
@@ -643,6 +645,7 @@ def start_server(variant: Variant, port: int, url: URL, node: str) -> Server:
                "--compiled", "on" if variant.compiled else "off",
                "--policy", "on" if variant.policy else "off",
                "--audit", variant.audit,
+               "--prepared", "on" if variant.prepared else "off",
                "--workers", str(variant.workers)]  # fmt: skip
         cwd, env = ROOT, dict(os.environ)
     else:
@@ -1150,7 +1153,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--request-timeout", type=int, default=5, help="wrk counts slower requests as errors (s)"
     )
-    parser.add_argument("--variants", default="abcdefghi", help="which of a-i to run")
+    parser.add_argument("--variants", default="abcdefghij", help="which of a-j to run")
     parser.add_argument(
         "--min-paid",
         type=int,
@@ -1173,7 +1176,7 @@ def main() -> int:
     args = parse_args()
     variants = [v for v in VARIANTS if v.key in args.variants]
     if not variants:
-        print("--variants names none of a-g", file=sys.stderr)
+        print("--variants names none of a-j", file=sys.stderr)
         return 2
     try:
         ensure_wrk()

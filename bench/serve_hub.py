@@ -8,12 +8,13 @@ containers), no access log, uvloop and httptools when installed:
         --port 8101 --compiled on --policy on --audit on
 
 The cost budget is raised and the per-minute rate limit switched off, as in read_page.py (a
-partner pulling pages gets a larger per-client budget in production). "--policy off" loads a
+partner pulling pages gets a larger per-client budget in production). "--compiled" and
+"--prepared" set the hub's HUB_COMPILED_READS and HUB_PREPARED_READS. "--policy off" loads a
 policy that names no field (everything FULL); "--audit off" replaces the audit recorder with a
 no-op in this process only; "--audit unwritten" keeps everything the hub does for an event
 (collected, drafted, masked, cut for hashing, batched by the group commit) but the database
 statement that appends the batch, so the audit's cost splits into the server's share and the
-database's. None of these switches exists in the hub itself.
+database's. Neither of these last two switches exists in the hub itself.
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ def audit_mode(value: str) -> str:
     return value
 
 
-def bench_settings(database_url: str, *, compiled: bool, policy: bool) -> Settings:
+def bench_settings(
+    database_url: str, *, compiled: bool, policy: bool, prepared: bool = True
+) -> Settings:
     """The settings every mzhub variant of the comparison runs with."""
     policy_file = None
     if not policy:
@@ -67,6 +70,7 @@ def bench_settings(database_url: str, *, compiled: bool, policy: bool) -> Settin
         keys_dir=WORKDIR / "keys",
         policy_file=policy_file,
         compiled_reads=compiled,
+        prepared_reads=prepared,
         hardening=Hardening(cost_budget=1_000_000, cost_per_minute=0),
     )
 
@@ -105,18 +109,27 @@ def leave_audit_unwritten() -> None:
 _ENVIRONMENT = "MZHUB_BENCH_SERVE"
 
 
-def build_app(database_url: str, *, compiled: bool, policy: bool, audit: str) -> Any:
+def build_app(
+    database_url: str, *, compiled: bool, policy: bool, audit: str, prepared: bool = True
+) -> Any:
     if audit == "off":
         switch_audit_off()
     elif audit == "unwritten":
         leave_audit_unwritten()
-    return create_app(bench_settings(database_url, compiled=compiled, policy=policy))
+    settings = bench_settings(database_url, compiled=compiled, policy=policy, prepared=prepared)
+    return create_app(settings)
 
 
 def worker_app() -> Any:
     """The app of one worker process (`--workers` above 1), from the parent's arguments."""
-    database_url, compiled, policy, audit = os.environ[_ENVIRONMENT].split("\n")
-    return build_app(database_url, compiled=compiled == "on", policy=policy == "on", audit=audit)
+    database_url, compiled, policy, prepared, audit = os.environ[_ENVIRONMENT].split("\n")
+    return build_app(
+        database_url,
+        compiled=compiled == "on",
+        policy=policy == "on",
+        prepared=prepared == "on",
+        audit=audit,
+    )
 
 
 def main() -> None:
@@ -126,6 +139,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8101)
     parser.add_argument("--compiled", type=on_off, default=True, metavar="on|off")
     parser.add_argument("--policy", type=on_off, default=True, metavar="on|off")
+    parser.add_argument("--prepared", type=on_off, default=True, metavar="on|off")
     parser.add_argument("--audit", type=audit_mode, default="on", metavar="|".join(AUDIT_MODES))
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
@@ -140,11 +154,15 @@ def main() -> None:
     }
     if args.workers == 1:
         app = build_app(
-            args.database_url, compiled=args.compiled, policy=args.policy, audit=args.audit
+            args.database_url,
+            compiled=args.compiled,
+            policy=args.policy,
+            prepared=args.prepared,
+            audit=args.audit,
         )
         uvicorn.run(app, workers=1, **options)
         return
-    switches = ["on" if x else "off" for x in (args.compiled, args.policy)]
+    switches = ["on" if x else "off" for x in (args.compiled, args.policy, args.prepared)]
     os.environ[_ENVIRONMENT] = "\n".join([args.database_url, *switches, args.audit])
     uvicorn.run(
         "serve_hub:worker_app",

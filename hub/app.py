@@ -102,7 +102,9 @@ def create_app(
 ) -> Starlette:
     settings = settings or Settings.from_env()
     services = services or build_services(settings, clock)
-    schema = build_schema(services.policy, production=settings.is_production)
+    schema = build_schema(
+        services.policy, production=settings.is_production, prepared=settings.prepared_reads
+    )
     fields = schema_fields(schema)
     # The policy must name only fields the schema has: a typo stops start-up.
     load_policy(settings.policy_file, known_fields=fields)

@@ -85,6 +85,8 @@ class Settings:
     log_sql: bool = False
     # Serve supported read shapes with one SQL statement per root field (PostgreSQL only).
     compiled_reads: bool = True
+    # Run repeated single-connection queries without graphql-core's executor (decision 0069).
+    prepared_reads: bool = True
     # Connections each process keeps open to PostgreSQL (plus up to as many again for short
     # peaks of ORM sessions); compiled reads use all but one at once (decision 0068).
     db_pool_size: int = 10
@@ -125,6 +127,7 @@ class Settings:
             cors_origins=tuple(o for o in env.get("HUB_CORS_ORIGINS", "").split(",") if o),
             log_sql=env.get("HUB_LOG_SQL", "") == "1",
             compiled_reads=_on_off(env, "HUB_COMPILED_READS", True),
+            prepared_reads=_on_off(env, "HUB_PREPARED_READS", True),
             db_pool_size=_pool_size(env),
             hardening=_parse_hardening(env),
         )

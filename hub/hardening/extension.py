@@ -31,8 +31,8 @@ from hub.hardening.production import INTROSPECTION_REFUSED, may_read_schema, too
 from hub.hardening.ratelimit import LIMITER_KEY, CostLimiter, build_limiter
 
 _INTROSPECTION_BUDGET_KEY = "hardening.introspection_budget"
-_PARSED_KEY = "hardening.parsed_documents"
-_PASSED_KEY = "hardening.passed_documents"
+PARSED_KEY = "hardening.parsed_documents"
+PASSED_KEY = "hardening.passed_documents"
 _SCORES_KEY = "hardening.scores"
 DOCUMENT_CACHE_SIZE = 1024
 
@@ -97,7 +97,7 @@ class HardeningRules(SchemaExtension):
         ec = self.execution_context
         ec.parse_options["max_tokens"] = self._settings.max_tokens
         # Parsed documents are immutable: the same text is parsed once (failures are not kept).
-        parsed: LRUCache[str, Any] = self._extra(_PARSED_KEY, _document_cache)
+        parsed: LRUCache[str, Any] = self._extra(PARSED_KEY, _document_cache)
         if ec.query is not None and ec.graphql_document is None:
             ec.graphql_document = parsed.get(ec.query)
         yield
@@ -114,13 +114,24 @@ class HardeningRules(SchemaExtension):
 
     async def on_validate(self) -> Any:  # type: ignore[override]
         ec = self.execution_context
-        try:
-            errors = await self._check()
-        except Exception as exc:  # fail closed: classified INTERNAL, logged with a request id
-            errors = [GraphQLError("the operation could not be checked", original_error=exc)]
+        prior = getattr(ec.context, "prechecked", None)
+        if prior is not None:
+            # The prepared read path checked this operation and then handed it over: the same
+            # answer, without spending the caller's rate again (hub/compiled/prepared.py).
+            ec.context.prechecked = None
+            errors, self.score, self.budget = prior
+        else:
+            errors = await self.checked()
         # Set even when empty: strawberry then skips its own validation, which _check ran.
         ec.pre_execution_errors = errors
         yield
+
+    async def checked(self) -> list[GraphQLError]:
+        """Every check of the operation, its errors (none when it may run)."""
+        try:
+            return await self._check()
+        except Exception as exc:  # fail closed: classified INTERNAL, logged with a request id
+            return [GraphQLError("the operation could not be checked", original_error=exc)]
 
     def get_results(self) -> dict[str, Any]:
         if self._production or self.score is None:
@@ -150,7 +161,7 @@ class HardeningRules(SchemaExtension):
         # The checks of the document alone are remembered per document text: a document that
         # passed them once passes them again (the schema and the limits do not change).
         static_key = (ec.query, ec.operation_name)
-        passed: LRUCache[Any, bool] = self._extra(_PASSED_KEY, _document_cache)
+        passed: LRUCache[Any, bool] = self._extra(PASSED_KEY, _document_cache)
         if static_key not in passed:
             errors, remember = self._static_check(document, operation)
             if errors:

@@ -109,20 +109,41 @@ class AuditOperation(SchemaExtension):
         if kind is OperationKind.SUBSCRIPTION_START:
             return  # subscriptions record their start and end themselves
         errors = ec.result.errors if ec.result is not None else ec.pre_execution_errors
-        entry = entry_for(
+        await record_operation(
             ctx,
             kind,
-            outcome_of(list(errors or [])),
+            list(errors or []),
             operation_name=ec.operation_name,
             query=ec.query,
             variables=ec.variables,
         )
-        services = ctx.services
-        await record_standalone(
-            services.sessions,
-            entry,
-            services.clock,
-            keys=services.keys,
-            issuer=services.settings.issuer,
-        )
-        ctx.audit_recorded = True
+
+
+async def record_operation(
+    ctx: HubContext,
+    kind: OperationKind,
+    errors: list[GraphQLError],
+    *,
+    operation_name: str | None,
+    query: str | None,
+    variables: dict[str, Any] | None,
+) -> None:
+    """Writes the operation's audit event (outcome from its errors' codes) and marks it
+    recorded: this extension's way, and the prepared reads' (hub/compiled/prepared.py)."""
+    entry = entry_for(
+        ctx,
+        kind,
+        outcome_of(errors),
+        operation_name=operation_name,
+        query=query,
+        variables=variables,
+    )
+    services = ctx.services
+    await record_standalone(
+        services.sessions,
+        entry,
+        services.clock,
+        keys=services.keys,
+        issuer=services.settings.issuer,
+    )
+    ctx.audit_recorded = True

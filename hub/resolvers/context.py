@@ -99,6 +99,9 @@ class HubContext:
         self._loaders: Any = None
         # Whether the transport serializes with orjson, so prebuilt JSON can be embedded (HTTP).
         self.embeds_json = False
+        # The hardening checks' outcome (errors, score, budget) when the prepared read path
+        # made them and handed the operation to the ordinary execution.
+        self.prechecked: tuple[list[Any], Any, int] | None = None
 
     @functools.cached_property
     def request_id(self) -> str:

@@ -7,7 +7,7 @@ import functools
 import inspect
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import strawberry
@@ -24,14 +24,17 @@ from strawberry.extensions.context import (
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.federation.schema import FederationAny
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext, Info
+from strawberry.types import ExecutionContext, ExecutionResult, Info
+from strawberry.types.graphql import OperationType
 
 from hub.compiled.execution import HubExecutionContext
+from hub.compiled.prepared import NOT_PREPARED, Prepared, PreparedReads, run_prepared
 from hub.errors import HubError
 from hub.hardening.extension import HardeningRules
 from hub.hardening.production import harden_errors
 from hub.policy.evaluator import PolicyEvaluator
 from hub.resolvers.audit_operation import AuditOperation
+from hub.resolvers.context import HubContext
 from hub.schema import federation
 from hub.schema.cases import ApprovalTask, Case
 from hub.schema.guard import GUARDED_FIELDS
@@ -117,6 +120,52 @@ class HubSchema(strawberry.federation.Schema):
     """The served schema: an Apollo Federation v2 subgraph (`_entities`, `_service`)."""
 
     production: bool = False
+    prepared: PreparedReads | None = None  # None: every operation runs the ordinary way
+
+    async def execute(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """A prepared read runs directly (hub/compiled/prepared.py); anything else, or a
+        prepared read it hands back, runs the ordinary way, after which the document may be
+        prepared for its next request."""
+        prepared = self.prepared
+        ctx = context_value if type(context_value) is HubContext else None
+        found: Prepared | None | object = None
+        if (
+            prepared is not None
+            and ctx is not None
+            and query is not None
+            and root_value is None
+            and not operation_extensions
+            and ctx.embeds_json
+            and ctx.services.compiled_reads is not None
+        ):
+            found = prepared.lookup(query, operation_name)
+        if isinstance(found, Prepared):
+            assert ctx is not None and query is not None
+            result = await run_prepared(self, found, ctx, query, variable_values, operation_name)
+            if result is not None:
+                return result
+        result = await super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
+        if found is NOT_PREPARED and not result.errors:
+            assert prepared is not None and ctx is not None and query is not None
+            prepared.learn(self, ctx, query, operation_name)
+        return result
 
     def create_extensions_runner(
         self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
@@ -186,7 +235,9 @@ def describe_guarded_fields(schema: strawberry.Schema, policy: PolicyEvaluator) 
             field.description = f"{base} {summary}".strip() if base else summary
 
 
-def build_schema(policy: PolicyEvaluator, *, production: bool = False) -> HubSchema:
+def build_schema(
+    policy: PolicyEvaluator, *, production: bool = False, prepared: bool = True
+) -> HubSchema:
     schema = HubSchema(
         query=Query,
         mutation=Mutation,
@@ -198,6 +249,8 @@ def build_schema(policy: PolicyEvaluator, *, production: bool = False) -> HubSch
         execution_context_class=HubExecutionContext,
     )
     schema.production = production
+    if prepared:
+        schema.prepared = PreparedReads()
     describe_guarded_fields(schema, policy)
     install_input_conversion(schema)
     return schema

@@ -1,9 +1,12 @@
 """The compiled read path against the resolvers, on generated queries (PostgreSQL only).
 
-Two apps share one database: one with `compiled_reads=True`, one with `compiled_reads=False`.
-Every generated request goes to both as every kind of caller of the policy table; the answers
-must agree exactly: `data` byte for byte (field order included), the errors, and the audit
-event each request writes (the same resources with the same field grants). The world is the
+Three apps share one database: one with `compiled_reads=False`, one with `compiled_reads=True`
+(prepared reads off), and one with both compiled and prepared reads on, to which every request
+goes twice: the first teaches it the document, the second runs prepared where the document
+qualifies (hub/compiled/prepared.py). Every generated request goes to all three as every kind
+of caller of the policy table; the answers must agree exactly: `data` byte for byte (field
+order included), the errors, the extensions, and the audit event each request writes (the
+same resources with the same field grants). The world is the
 hand-made one of tests/factories.py, enriched here with the cases that make masking and
 need-to-know flip from row to row: open (PENDING) tasks of several departments, a household
 whose member's case carries the task, null optional values, a one-character name, a short id
@@ -514,6 +517,7 @@ class Report:
 class Apps:
     resolved: Hub
     compiled: Hub
+    prepared: Hub
     world: World
     tokens: dict[str, str | None]
 
@@ -591,7 +595,7 @@ class Runner:
         self.last_seq = 0
 
     async def __aenter__(self) -> Runner:
-        for side in ("resolved", "compiled"):
+        for side in ("resolved", "compiled", "prepared"):
             transport = httpx.ASGITransport(app=getattr(self.apps, side).app)
             self.clients[side] = httpx.AsyncClient(transport=transport, base_url="http://hub.test")
         async with self.apps.resolved.services.sessions() as session:
@@ -630,19 +634,36 @@ class Runner:
         token = self.apps.tokens[caller.label]
         resolved = await self.ask("resolved", token, query)
         compiled = await self.ask("compiled", token, query)
+        taught = await self.ask("prepared", token, query)
+        prepared = await self.ask("prepared", token, query)
         report.cases += 1
         case = report.cases
         report.callers[caller.label] += 1
         report.tags.update(query.tags)
         report.residents_fields += query.residents_fields
         self._observe(caller, resolved, report)
+        self._agree(case, caller, query, resolved, compiled, "", report)
+        self._agree(case, caller, query, resolved, taught, "first sight, ", report)
+        self._agree(case, caller, query, resolved, prepared, "prepared, ", report)
 
+    def _agree(
+        self,
+        case: int,
+        caller: Caller,
+        query: GeneratedQuery,
+        resolved: Answer,
+        compiled: Answer,
+        side: str,
+        report: Report,
+    ) -> None:
         def differ(aspect: str, a: Any, b: Any) -> bool:
             found = first_difference(a, b)
             if found is None:
                 return False
             where, x, y = found
-            report.mismatches.append(Mismatch(case, caller.label, query, aspect, where, x, y))
+            report.mismatches.append(
+                Mismatch(case, caller.label, query, side + aspect, where, x, y)
+            )
             return True
 
         if differ("HTTP status", resolved.status, compiled.status):
@@ -654,7 +675,7 @@ class Runner:
             "data", resolved.body.get("data", "<absent>"), compiled.body.get("data", "<absent>")
         ):
             report.mismatches.append(
-                Mismatch(case, caller.label, query, "data", "$ (serialized)", data_r, data_c)
+                Mismatch(case, caller.label, query, side + "data", "$ (serialized)", data_r, data_c)
             )
         differ("errors", error_key(resolved.body), error_key(compiled.body))
         differ("extensions", resolved.body.get("extensions"), compiled.body.get("extensions"))
@@ -702,7 +723,8 @@ def _settings() -> dict[str, Any]:
 async def apps(database: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Apps]:
     keys_dir: Path = tmp_path_factory.mktemp("differential-keys")
     resolved = Hub(database, keys_dir, compiled_reads=False, **_settings())
-    compiled = Hub(database, keys_dir, compiled_reads=True, **_settings())
+    compiled = Hub(database, keys_dir, compiled_reads=True, prepared_reads=False, **_settings())
+    prepared = Hub(database, keys_dir, compiled_reads=True, **_settings())
     try:
         async with resolved.services.sessions() as session:
             world = await build_world(session)
@@ -736,10 +758,11 @@ async def apps(database: str, tmp_path_factory: pytest.TempPathFactory) -> Async
                 tokens[caller.label] = compiled.token(
                     caller.department, caller.division, caller.roles, (), subject=caller.label
                 )
-        yield Apps(resolved, compiled, world, tokens)
+        yield Apps(resolved, compiled, prepared, world, tokens)
     finally:
         await resolved.services.engine.dispose()
         await compiled.services.engine.dispose()
+        await prepared.services.engine.dispose()
 
 
 def resident_ids_of(world: World) -> list[str]:
@@ -855,3 +878,12 @@ async def test_compiled_path_serves_most_generated_queries(report: Report, apps:
     # The object roots too, for the rows the caller may see.
     for root in ("resident", "case", "caseByNumber", "approvalTasks", "payments"):
         assert compiled_paths[("compiled", root)] > 0, (root, dict(compiled_paths))
+
+
+async def test_prepared_reads_answer_repeated_documents(report: Report, apps: Apps) -> None:
+    """The prepared app answered a good share of the second requests itself (the rest it
+    handed to the ordinary execution, as compared above); the compiled app, prepared reads
+    off, none."""
+    served = apps.prepared.app.state.schema.prepared.served
+    assert apps.compiled.app.state.schema.prepared is None
+    assert served >= report.cases // 5, (served, report.cases)
