@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+import orjson
 from cachetools import LRUCache
 from graphql import (
     FieldNode,
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
     from hub.schema.build import HubSchema
 
 PREPARED_CACHE_SIZE = 1024
+ARGUMENT_SETS = 256  # per prepared document
 
 Compiled = Callable[[HubContext, Any, int, int | None, Any], Awaitable[Any]]
 # The root connections the compiled path serves, each as its resolver calls it first.
@@ -78,6 +80,10 @@ class Prepared:
     parent_type: GraphQLObjectType
     fragments: dict[str, FragmentDefinitionNode]
     compiled: Compiled
+    # (coerced variables, converted arguments) by the variables' sorted JSON
+    arguments: LRUCache[bytes, tuple[dict[str, Any], dict[str, Any]]] = field(
+        default_factory=lambda: LRUCache(maxsize=ARGUMENT_SETS)
+    )
 
     @property
     def key(self) -> str:
@@ -136,13 +142,15 @@ def _prepare(schema: HubSchema, document: Any, name: str | None) -> Prepared | N
     if compiled is None or query_type is None:
         return None
     field_def = query_type.fields[node.name.value]
-    field = schema.get_field_for_type(field_name=node.name.value, type_name=query_type.name)
-    if field is None:
+    root_field = schema.get_field_for_type(field_name=node.name.value, type_name=query_type.name)
+    if root_field is None:
         return None
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    return Prepared(document, operation, node, field_def, field, query_type, fragments, compiled)
+    return Prepared(
+        document, operation, node, field_def, root_field, query_type, fragments, compiled
+    )
 
 
 async def run_prepared(
@@ -171,26 +179,15 @@ async def run_prepared(
         ctx.prechecked = (errors, rules.score, rules.budget)
         return None
     handed_over: tuple[list[Any], Any, int] = ([], rules.score, rules.budget)
-    hide = bool(schema.config.disable_field_suggestions)
-    variables = get_variable_values(
-        schema._schema,
-        prepared.operation.variable_definitions or (),
-        variable_values or {},
-        max_errors=50,
-        hide_suggestions=hide,
-    )
-    if isinstance(variables, list):
+    try:
+        found = _arguments(schema, prepared, variable_values)
+    except Exception:  # the ordinary execution reports it, located as it locates errors
+        found = None
+    if found is None:
         _hand_over(ctx, handed_over)
         return None
+    coerced, kwargs = found
     try:
-        arguments = get_argument_values(prepared.field_def, prepared.node, variables, None, hide)
-        kwargs = convert_arguments(
-            arguments,
-            prepared.field.arguments,
-            scalar_registry=schema.schema_converter.scalar_registry,
-            config=schema.config,
-            info=None,
-        )
         raw = _OperationContextAwareGraphQLResolveInfo(
             prepared.node.name.value,
             [prepared.node],
@@ -201,7 +198,7 @@ async def run_prepared(
             prepared.fragments,
             None,
             prepared.operation,
-            variables.coerced,
+            coerced,
             ctx,
             inspect.isawaitable,
             None,
@@ -241,6 +238,44 @@ async def run_prepared(
         errors=field_errors or None,
         extensions=rules.get_results(),
     )
+
+
+def _arguments(
+    schema: HubSchema, prepared: Prepared, variable_values: dict[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The coerced variables and the root field's converted arguments, or None when the
+    variables do not coerce. The same variables give the same values: they are remembered per
+    set (the resolvers only read them), keyed by their JSON, as the cost scores are."""
+    try:
+        key: bytes | None = orjson.dumps(variable_values, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # beyond JSON's plain values (not from a request body): not remembered
+        key = None
+    if key is not None:
+        found = prepared.arguments.get(key)
+        if found is not None:
+            return found
+    hide = bool(schema.config.disable_field_suggestions)
+    variables = get_variable_values(
+        schema._schema,
+        prepared.operation.variable_definitions or (),
+        variable_values or {},
+        max_errors=50,
+        hide_suggestions=hide,
+    )
+    if isinstance(variables, list):
+        return None
+    arguments = get_argument_values(prepared.field_def, prepared.node, variables, None, hide)
+    kwargs = convert_arguments(
+        arguments,
+        prepared.field.arguments,
+        scalar_registry=schema.schema_converter.scalar_registry,
+        config=schema.config,
+        info=None,
+    )
+    found = (variables.coerced, kwargs)
+    if key is not None:
+        prepared.arguments[key] = found
+    return found
 
 
 def _hand_over(ctx: HubContext, checked: tuple[list[Any], Any, int]) -> None:
