@@ -569,6 +569,15 @@ def error_key(body: dict[str, Any]) -> list[tuple[str, str, str]]:
     return sorted(out)
 
 
+async def audit_events_after(hub: Hub, seq: int) -> list[AuditEvent]:
+    """The audit events written after `seq`, in order (every app of a test shares the log)."""
+    async with hub.services.sessions() as session:
+        found = await session.execute(
+            select(AuditEvent).where(AuditEvent.seq > seq).order_by(AuditEvent.seq)
+        )
+        return list(found.scalars())
+
+
 def audit_view(event: AuditEvent) -> dict[str, Any]:
     """What an operation's audit event says; resources sorted by id (their order may differ
     between the paths; each resource's fields list may not)."""
@@ -616,16 +625,7 @@ class Runner:
             body["operationName"] = query.operation_name
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = await self.clients[side].post("/graphql", json=body, headers=headers)
-        async with self.apps.resolved.services.sessions() as session:
-            events = list(
-                (
-                    await session.execute(
-                        select(AuditEvent)
-                        .where(AuditEvent.seq > self.last_seq)
-                        .order_by(AuditEvent.seq)
-                    )
-                ).scalars()
-            )
+        events = await audit_events_after(self.apps.resolved, self.last_seq)
         if events:
             self.last_seq = events[-1].seq
         return Answer(response.status_code, response.json(), events)

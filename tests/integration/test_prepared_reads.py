@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from hub.config import Hardening
 from hub.db.models.audit import AuditEvent
-from tests.differential.test_compiled_reads import audit_view
+from tests.differential.test_compiled_reads import audit_events_after, audit_view
 from tests.factories import Hub, build_world
 
 pytestmark = pytest.mark.postgres
@@ -47,16 +47,7 @@ class Pair:
             json={"query": query, "variables": variables},
             headers={"Authorization": f"Bearer {self.token}"},
         )
-        async with self.ordinary.services.sessions() as session:
-            events = list(
-                (
-                    await session.execute(
-                        select(AuditEvent)
-                        .where(AuditEvent.seq > self.seen)
-                        .order_by(AuditEvent.seq)
-                    )
-                ).scalars()
-            )
+        events = await audit_events_after(self.ordinary, self.seen)
         if events:
             self.seen = events[-1].seq
         return response, [audit_view(e) for e in events]
