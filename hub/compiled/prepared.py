@@ -223,16 +223,23 @@ async def run_prepared(
         built = built.json
     if field_errors:
         schema._process_errors(field_errors, ec)
-    # As the audit extension does once the operation is over: the reads' connection first.
-    await ctx.close()
-    await record_operation(
-        ctx,
-        OperationKind.QUERY,
-        field_errors,
-        operation_name=ec.operation_name,  # as strawberry names it: the document's own name
-        query=query,
-        variables=ec.variables,
-    )
+    try:
+        # As the audit extension does once the operation is over: the reads' connection first.
+        await ctx.close()
+        await record_operation(
+            ctx,
+            OperationKind.QUERY,
+            field_errors,
+            operation_name=ec.operation_name,  # as strawberry names it: the document's own name
+            query=query,
+            variables=ec.variables,
+        )
+    except Exception as exc:  # fail closed, as strawberry turns the extension's failure
+        failed = [
+            exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
+        ]
+        schema._process_errors(failed, ec)
+        return ExecutionResult(data=None, errors=failed, extensions=rules.get_results())
     return ExecutionResult(
         data={prepared.key: built},
         errors=field_errors or None,

@@ -172,3 +172,29 @@ async def test_other_documents_are_never_prepared(pair: Pair) -> None:
         for _ in range(2):
             await pair.both(variables, query)
     assert pair.served == 0
+
+
+async def test_a_failed_audit_write_fails_the_prepared_read_as_before(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await pair.both(GOOD)  # teaches the prepared app the document
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr("hub.resolvers.audit_operation.record_standalone", broken)
+    answers = {}
+    for side in ("ordinary", "prepared"):
+        response = await pair.clients[side].post(
+            "/graphql",
+            json={"query": PAGE, "variables": GOOD},
+            headers={"Authorization": f"Bearer {pair.token}"},
+        )
+        body = response.json()
+        body["errors"][0]["extensions"].pop("requestId")  # a new one per request
+        body["errors"][0].pop("message")  # names that request id
+        answers[side] = (response.status_code, body)
+    assert answers["prepared"] == answers["ordinary"]
+    status, body = answers["prepared"]
+    assert body["data"] is None and _codes(body) == ["INTERNAL"]
+    assert pair.served == 1  # it ran prepared, and failed closed
