@@ -366,3 +366,23 @@ async def test_a_failing_field_does_not_fail_siblings_waiting_on_the_same_rows(
     # still running), not left checked out for the collector to find.
     assert not [w for w in caught if "non-checked-in connection" in str(w.message)]
     assert hub.services.engine.sync_engine.pool.checkedout() == 0
+
+
+async def test_a_repeated_page_answers_the_same_on_either_engine(
+    gql: GraphQL, hub: Hub, world: World, engine_name: str
+) -> None:
+    """The same page asked three times gives the same answer. On PostgreSQL the second and
+    third are prepared reads (hub/compiled/prepared.py); SQLite has no compiled path, so it
+    never prepares one and every request resolves field by field."""
+    query = """query Page($division: String!) {
+      residents(first: 5, filter: {divisionCode: $division}) {
+        edges { node { name idNumber cases { caseNumber status } } }
+      }
+    }"""
+    token = hub.token("civil_affairs", "640104000000")
+    answers = [await gql(query, token, division="640104001000") for _ in range(3)]
+    assert "errors" not in answers[0] and answers[0]["data"]["residents"]["edges"]
+    assert answers[1] == answers[0] and answers[2] == answers[0]
+    prepared = hub.app.state.schema.prepared
+    expected = 2 if engine_name == "postgres" else 0
+    assert prepared.served == expected
