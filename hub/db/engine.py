@@ -175,14 +175,34 @@ def _discard_closed_connections(engine: AsyncEngine) -> None:
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
+    locked = engine.sync_engine.dialect.loaded_dbapi.OperationalError
+
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        use_wal(cursor, locked)
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def use_wal(cursor: Any, locked: type[Exception], attempts: int = 3) -> None:
+    """Put the file in WAL mode (it stays so) unless it already is. Switching takes the write
+    lock while holding a read lock, so when several processes open a rollback-journal file at
+    once, SQLite answers the losers "database is locked" at once, busy timeout or not; a loser
+    then finds the winner's WAL on its next look, which waits for the switch to end."""
+    for attempt in range(attempts):
+        cursor.execute("PRAGMA journal_mode")
+        if str(cursor.fetchone()[0]).lower() == "wal":
+            return
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.fetchone()  # "memory" for an in-memory database, which has no WAL
+            return
+        except locked as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

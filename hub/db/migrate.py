@@ -8,9 +8,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, make_url, pool
 
-from hub.db.engine import sync_url
+from hub.db.engine import sync_url, use_wal
 from hub.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +25,18 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
+    if make_url(database_url).get_backend_name() == "sqlite":
+        _use_wal_now(database_url)
+
+
+def _use_wal_now(database_url: str) -> None:
+    """A SQLite file leaves migration in WAL mode, before any server or tool opens it."""
+    engine = create_engine(sync_url(database_url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            use_wal(conn.connection.cursor(), engine.dialect.loaded_dbapi.OperationalError)
+    finally:
+        engine.dispose()
 
 
 def current_and_head(database_url: str) -> tuple[str | None, str | None]:
