@@ -1,8 +1,9 @@
 """Records every GraphQL operation through the one audit recorder, before the response leaves.
 
 Mutations record themselves inside their own transaction (and set `ctx.audit_recorded`); this
-extension records everything else — queries, and mutations that failed and rolled back. If the
-audit write fails, the operation fails: the client gets an INTERNAL error instead of data.
+extension records everything else — queries, mutations that failed and rolled back, and the
+personal data a committed mutation's payload returned (a QUERY event after the MUTATION one). If
+the audit write fails, the operation fails: the client gets an INTERNAL error instead of data.
 """
 
 from __future__ import annotations
@@ -89,8 +90,10 @@ class AuditOperation(SchemaExtension):
     """Ends the operation's database session, then writes its audit event."""
 
     async def on_operation(self) -> Any:  # type: ignore[override]
-        yield
         ctx = self.execution_context.context
+        if isinstance(ctx, HubContext):
+            ctx.variables = self.execution_context.variables
+        yield
         if not isinstance(ctx, HubContext):
             return
         # The reads are done: give their connection back before waiting for the audit write,
@@ -101,11 +104,16 @@ class AuditOperation(SchemaExtension):
     async def _record(self, ctx: HubContext) -> None:
         ec = self.execution_context
         if ctx.audit_recorded:
-            return
-        try:
-            kind = KINDS.get(ec.operation_type, OperationKind.QUERY)
-        except RuntimeError:  # the document did not parse: no operation type
+            # The mutation's event was written before its commit, before its payload was
+            # resolved: personal data the payload returned is a read of its own (0070).
             kind = OperationKind.QUERY
+            if not ctx.audit.read_fields():
+                return
+        else:
+            try:
+                kind = KINDS.get(ec.operation_type, OperationKind.QUERY)
+            except RuntimeError:  # the document did not parse: no operation type
+                kind = OperationKind.QUERY
         if kind is OperationKind.SUBSCRIPTION_START:
             return  # subscriptions record their start and end themselves
         errors = ec.result.errors if ec.result is not None else ec.pre_execution_errors

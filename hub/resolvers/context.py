@@ -73,6 +73,10 @@ class AuditCollector:
     def touch(self, row: GuardedRow, field_name: str, grant: Grant) -> None:
         self.row(row.type_name, row.global_id, row.division_code).fields[field_name] = grant
 
+    def read_fields(self) -> bool:
+        """Whether a guarded field (personal data, at any grant) was returned."""
+        return bool(self.documents) or any(r.fields for r in self.resources.values())
+
 
 class HubContext:
     """Everything a resolver may use; built by the GraphQL view for each operation."""
@@ -93,6 +97,9 @@ class HubContext:
         # Set once this operation's audit event is written (mutations write it in their own
         # transaction; the audit extension writes the rest).
         self.audit_recorded = False
+        # The operation's variables as the client sent them (not as coerced for resolvers):
+        # every audit event of the operation records these. Set by the audit extension.
+        self.variables: dict[str, Any] | None = None
         self.gate = FieldGate(services.policy, principal, self.audit.touch)
         self._session: AsyncSession | None = None
         self._session_lock = asyncio.Lock()

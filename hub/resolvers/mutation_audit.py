@@ -32,12 +32,15 @@ class OperationMeta:
 
     @classmethod
     def from_info(cls, info: Info, mutation: str) -> OperationMeta:
+        """The variables are the client's, as every other event of the operation records them
+        (coerced ones would show enum members and defaults the client never sent)."""
         operation = info.operation
+        context: HubContext = info.context
         return cls(
             mutation=mutation,
             operation_name=operation.name.value if operation.name else None,
             document_hash=document_hash(getattr(info, "query", None)),
-            variables=dict(info.variable_values or {}),
+            variables=context.variables,
         )
 
 
