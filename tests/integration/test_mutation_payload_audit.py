@@ -36,6 +36,14 @@ async def all_events(hub: Hub) -> list[AuditEvent]:
         return list((await session.execute(select(AuditEvent).order_by(AuditEvent.seq))).scalars())
 
 
+async def submit_case(
+    gql: GraphQL, token: str, document: str, input_: dict[str, Any]
+) -> dict[str, Any]:
+    result = await gql(document, token, input=input_)
+    assert "errors" not in result, result
+    return dict(result["data"]["submitCase"]["case"])
+
+
 async def case_count(hub: Hub) -> int:
     async with hub.services.sessions() as session:
         return int((await session.execute(select(func.count()).select_from(Case))).scalar_one())
@@ -45,9 +53,7 @@ async def test_personal_data_in_a_payload_is_recorded_after_the_change(
     hub: Hub, gql: GraphQL, world: World
 ) -> None:
     clerk = Driver(hub, gql, world).clerk()
-    result = await gql(SUBMIT_READING, clerk, input=submission(world))
-    assert "errors" not in result, result
-    applicant = result["data"]["submitCase"]["case"]["applicant"]
+    applicant = (await submit_case(gql, clerk, SUBMIT_READING, submission(world)))["applicant"]
 
     change, read = await all_events(hub)
     assert (change.operation_kind, change.outcome) == ("MUTATION", "OK")
@@ -70,9 +76,7 @@ async def test_personal_data_in_a_payload_is_recorded_after_the_change(
 async def test_a_payload_without_personal_data_adds_no_event(
     hub: Hub, gql: GraphQL, world: World
 ) -> None:
-    clerk = Driver(hub, gql, world).clerk()
-    result = await gql(SUBMIT_PLAIN, clerk, input=submission(world))
-    assert "errors" not in result, result
+    await submit_case(gql, Driver(hub, gql, world).clerk(), SUBMIT_PLAIN, submission(world))
     assert [(e.operation_kind, e.operation_name) for e in await all_events(hub)] == [
         ("MUTATION", "SubmitPlain")
     ]
@@ -83,9 +87,7 @@ async def test_a_masked_field_in_a_payload_is_recorded_at_its_grant(
 ) -> None:
     proxy = Driver(hub, gql, world).proxy()
     input_ = {**submission(world), "channel": "PROXY"}
-    result = await gql(SUBMIT_READING, proxy, input=input_)
-    assert "errors" not in result, result
-    applicant = result["data"]["submitCase"]["case"]["applicant"]
+    applicant = (await submit_case(gql, proxy, SUBMIT_READING, input_))["applicant"]
     read = (await all_events(hub))[-1]
     assert read.operation_kind == "QUERY"
     (after,) = [r for r in read.resources if r["id"] == applicant["id"]]
