@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -42,6 +43,43 @@ def db_upgrade(revision: str = "head") -> None:
         console.print(f"[red]migration failed:[/red] {exc}")
         raise typer.Exit(1) from None
     console.print("database schema is up to date")
+
+
+@db_app.command("prune-idempotency")
+def db_prune_idempotency(
+    older_than_days: Annotated[
+        int, typer.Option("--older-than-days", min=1, help="Keep the results of the last N days.")
+    ] = 30,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count them.")] = False,
+) -> None:
+    """Forget idempotency keys' kept results older than N days (run it daily). A client that
+    retries with such a key after that runs its command again."""
+    import asyncio
+    from datetime import timedelta
+
+    from hub.domain.clock import SystemClock
+
+    settings = _settings()
+    before = SystemClock().now() - timedelta(days=older_than_days)
+    try:
+        count = asyncio.run(_prune_idempotency(settings, before, dry_run))
+    except Exception as exc:
+        console.print(f"[red]prune failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+    verb = "would forget" if dry_run else "forgot"
+    typer.echo(f"{verb} {count} idempotency record(s) from before {before.isoformat()}")
+
+
+async def _prune_idempotency(settings: Settings, before: datetime, dry_run: bool) -> int:
+    from hub.db.engine import create_engine, session_factory
+    from hub.resolvers.idempotency import prune_records
+
+    engine = create_engine(settings)
+    try:
+        async with session_factory(engine)() as session, session.begin():
+            return await prune_records(session, before, dry_run=dry_run)
+    finally:
+        await engine.dispose()
 
 
 @app.command()

@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.auth.principal import Principal
@@ -93,3 +93,14 @@ def remember(
             created_at=now,
         )
     )
+
+
+async def prune_records(session: AsyncSession, before: datetime, *, dry_run: bool = False) -> int:
+    """Forget the results kept before `before` (or only count them): a retry with one of those
+    keys runs its command again (decision 0011). Returns how many there were."""
+    stale = IdempotencyRecord.created_at < before
+    if dry_run:
+        count = select(func.count()).select_from(IdempotencyRecord).where(stale)
+        return int((await session.execute(count)).scalar_one())
+    result = await session.execute(delete(IdempotencyRecord).where(stale))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
