@@ -476,9 +476,8 @@ class Planner:
         )
 
     def _guarded(self, rows: _Rows, field_name: str, spec: Guarded, alias: str) -> str:
+        """A readable guarded field's value (denied ones are `null`, in `object_sql`)."""
         decision = rows.guarded[field_name]
-        if decision.grant is Grant.DENIED:
-            return "NULL"
         full = value_sql(spec.kind, f"{alias}.{spec.column}")
         if decision.grant is Grant.FULL and not decision.need_to_know:
             return full

@@ -21,8 +21,14 @@ PAGE = """query Page($division: String!) {
     __typename totalCount
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename }
     edges { cursor __typename node { __typename id name idNumber phone address monthlyIncome
-      disabilityLevel healthCondition
-      cases { id caseNumber status submittedAt decidedAt dueDate inPersonVisitRequired version
+      disabilityLevel healthCondition gender birthDate ethnicity
+      flags { specialHardship keySpecialCare leftBehindElder }
+      household { id registrationType declaredMonthlyIncome size
+        members { relation resident { id name } } head { id name } }
+      entitlements { id status startPeriod }
+      cases { id caseNumber channel status submittedAt decidedAt dueDate inPersonVisitRequired
+        version certificate { number issuedAt }
+        approvalTasks { id department kind status decidedBy }
         entitlement { id monthlyAmount status
           payments(last: 3) { id period amount status paidAt failureReason } } } } }
   }
